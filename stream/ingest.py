@@ -1,0 +1,128 @@
+"""Turn files into ``Article`` models: JSON lines in the corpus schema, or plain-text files.
+
+Plain-text files come in the formats seen in the wild (see ``../shared/seeds``):
+
+* first line `` date YYYY-MM-DD headline``;
+* first line ``<unix timestamp> headline``;
+* a headline line, then the body;
+* no headline at all (the first line is already body text, or a photo caption).
+
+The text is kept verbatim (as the corpus stores it); only ``title`` and ``published`` are
+lifted out of the first line, so the extractor sees exactly what a crawler would deliver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from stream.models import Article
+
+logger = logging.getLogger(__name__)
+
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)?\s*$")
+_EPOCH_LINE = re.compile(r"^\s*(\d{9,11})\s+(.*\S)?\s*$")
+_CAPTION_PREFIX = re.compile(
+    r"^\s*(photo|cover photo|image|picture|file photo|credit|caption)\b[^:]{0,30}:", re.IGNORECASE
+)
+_MAX_HEADLINE_CHARS = 200
+
+
+class ArticleFileError(ValueError):
+    """A file or line that cannot become an Article; the message says which and why."""
+
+
+def _looks_like_headline(line: str) -> bool:
+    """A headline is short, one sentence at most, not ending in a full stop, not a caption."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > _MAX_HEADLINE_CHARS:
+        return False
+    if _CAPTION_PREFIX.match(stripped):
+        return False
+    return not stripped.endswith((".", ":", ";", ","))
+
+
+def parse_plain_text(text: str, *, article_id: str, source: str | None = None) -> Article:
+    """Build an Article from a plain-text file in one of the seed formats."""
+    text = text.lstrip("\ufeff")
+    first, _, _rest = text.partition("\n")
+    title: str | None = None
+    published: dt.datetime | None = None
+    if match := _DATE_LINE.match(first):
+        published = dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC)
+        title = match.group(2)
+    elif match := _EPOCH_LINE.match(first):
+        published = dt.datetime.fromtimestamp(int(match.group(1)), tz=dt.UTC)
+        title = match.group(2)
+    elif _looks_like_headline(first):
+        title = first.strip()
+    return Article(id=article_id, title=title, text=text, published=published, source=source)
+
+
+def article_from_record(record: dict, *, where: str) -> Article:
+    """Validate one JSON object (corpus schema; ``gold``, ``event``, ``notes`` are ignored)."""
+    try:
+        return Article.model_validate(record)
+    except ValidationError as err:
+        raise ArticleFileError(f"{where}: not a valid article: {err}") from err
+
+
+def iter_jsonl(lines: Iterable[str], *, name: str) -> Iterator[Article]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ArticleFileError(f"{where}: not JSON ({err.msg} at column {err.colno})") from err
+        if not isinstance(record, dict):
+            raise ArticleFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        yield article_from_record(record, where=where)
+
+
+def _is_jsonl(path: Path, text: str) -> bool:
+    if path.suffix in {".jsonl", ".ndjson", ".json"}:
+        return True
+    return text.lstrip().startswith("{")
+
+
+def load_text(text: str, *, name: str, article_id: str) -> list[Article]:
+    """Articles from the content of one file (or stdin) named ``name``."""
+    if _is_jsonl(Path(name), text):
+        return list(iter_jsonl(text.splitlines(), name=name))
+    return [parse_plain_text(text, article_id=article_id)]
+
+
+def load_articles(paths: Iterable[str | Path]) -> list[Article]:
+    """Load every article of the given files in order; ``-`` reads standard input.
+
+    A directory contributes its files in name order.
+    """
+    articles: list[Article] = []
+    for raw in paths:
+        if str(raw) == "-":
+            articles.extend(load_text(sys.stdin.read(), name="<stdin>", article_id="stdin"))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            articles.extend(load_articles(sorted(p for p in path.iterdir() if p.is_file())))
+            continue
+        if not path.exists():
+            raise ArticleFileError(f"{path}: no such file")
+        text = path.read_text(encoding="utf-8", errors="replace")
+        articles.extend(load_text(text, name=str(path), article_id=path.stem))
+    return articles
+
+
+def sort_by_published(articles: list[Article]) -> list[Article]:
+    """Publication order, undated articles last (in their given order)."""
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(articles, key=lambda a: a.published or far_future)
