@@ -1,0 +1,7 @@
+"""``python -m stream`` is the ``tollwatch`` command."""
+
+import sys
+
+from stream.cli import main
+
+sys.exit(main())

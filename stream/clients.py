@@ -1,0 +1,209 @@
+"""kafka-python helpers for the CLI: topic creation, publishing, tailing alerts, drain detection.
+
+These are the "simple CLI tools" of the system (the hot path is Faust/aiokafka in the worker).
+Topics are created up front with the worker's partition count: a topic auto-created by a
+producer gets the broker's default count and Faust then refuses it (PartitionsMismatch).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from stream.config import Settings
+from stream.models import Alert, Article
+
+logger = logging.getLogger(__name__)
+
+#: Partition that ``publish(ordered=True)`` writes to: one partition is Kafka's only total order.
+ORDERED_PARTITION = 0
+
+
+def _common(settings: Settings) -> dict[str, object]:
+    return {"bootstrap_servers": settings.bootstrap_list, **settings.kafka_python_security()}
+
+
+def source_topics(settings: Settings) -> list[str]:
+    return [settings.topic_articles, settings.topic_extractions, settings.topic_alerts, settings.topic_dead_letter]
+
+
+def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
+    """Create the app's topics with the configured partition count; returns those created."""
+    admin = KafkaAdminClient(client_id="tollwatch-admin", request_timeout_ms=int(timeout * 1000), **_common(settings))
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in source_topics(settings) if t not in existing]
+        created: list[str] = []
+        for topic in missing:
+            new = NewTopic(topic, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
+            try:
+                admin.create_topics([new], timeout_ms=int(timeout * 1000))
+            except TopicAlreadyExistsError:
+                logger.info("topic %s was created concurrently", topic)
+                continue
+            created.append(topic)
+        _check_partitions(admin, settings, [t for t in source_topics(settings) if t in existing])
+        return created
+    finally:
+        admin.close()
+
+
+def _check_partitions(admin: KafkaAdminClient, settings: Settings, topics: list[str]) -> None:
+    if not topics:
+        return
+    for meta in admin.describe_topics(topics):
+        count = len(meta.get("partitions") or [])
+        if count and count != settings.partitions:
+            raise RuntimeError(
+                f"topic {meta['topic']!r} has {count} partitions but tollwatch is configured for "
+                f"{settings.partitions}: set TOLLWATCH_PARTITIONS={count} or re-create the topic"
+            )
+
+
+def producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        client_id="tollwatch-publish",
+        acks="all",
+        linger_ms=5,
+        max_request_size=8 * 1024 * 1024,
+        **_common(settings),
+    )
+
+
+def publish(
+    settings: Settings, articles: Iterable[Article], *, ordered: bool = False, producer_: KafkaProducer | None = None
+) -> int:
+    """Put articles on the articles topic, keyed by article id; returns how many were sent.
+
+    ``ordered=True`` writes every article to one partition so the worker sees them in the
+    order given (replays that must follow file order); otherwise the key spreads them.
+    """
+    own = producer_ is None
+    prod = producer_ or producer(settings)
+    count = 0
+    try:
+        for article in articles:
+            prod.send(
+                settings.topic_articles,
+                key=article.id.encode(),
+                value=article.model_dump_json(exclude_none=True).encode(),
+                partition=ORDERED_PARTITION if ordered else None,
+            )
+            count += 1
+            if ordered:
+                prod.flush()
+        prod.flush()
+    finally:
+        if own:
+            prod.close()
+    return count
+
+
+def publish_raw(settings: Settings, payloads: Iterable[bytes], *, partition: int | None = None) -> int:
+    """Publish raw bytes (tests and tooling: malformed input must reach the worker as-is)."""
+    prod = producer(settings)
+    count = 0
+    try:
+        for payload in payloads:
+            prod.send(settings.topic_articles, value=payload, partition=partition)
+            count += 1
+            prod.flush()
+    finally:
+        prod.close()
+    return count
+
+
+def _assigned_consumer(settings: Settings, topic: str, *, from_beginning: bool) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        client_id="tollwatch-subscribe",
+        enable_auto_commit=False,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+        **_common(settings),
+    )
+    partitions = consumer.partitions_for_topic(topic) or set()
+    if not partitions:
+        raise RuntimeError(f"topic {topic!r} does not exist on {settings.bootstrap_servers}")
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    if from_beginning:
+        consumer.seek_to_beginning(*tps)
+    else:
+        consumer.seek_to_end(*tps)
+    return consumer
+
+
+def tail(
+    settings: Settings,
+    topic: str,
+    *,
+    from_beginning: bool,
+    stop: Callable[[], bool] = lambda: False,
+    poll_ms: int = 200,
+) -> Iterator[bytes]:
+    """Yield record values of a topic (all partitions, no consumer group).
+
+    Once ``stop()`` is true the tail reads on to the topic's end as of that moment, then
+    returns; ``stop=lambda: True`` reads what is there now.
+    """
+    consumer = _assigned_consumer(settings, topic, from_beginning=from_beginning)
+    tps = list(consumer.assignment())
+    try:
+        while True:
+            stopping = stop()
+            ends = consumer.end_offsets(tps) if stopping else None
+            batches = consumer.poll(timeout_ms=poll_ms)
+            records = sorted((r for rs in batches.values() for r in rs), key=lambda r: (r.timestamp, r.offset))
+            for record in records:
+                yield record.value
+            if ends is not None and all(consumer.position(tp) >= ends[tp] for tp in tps):
+                return
+    finally:
+        consumer.close()
+
+
+def end_offsets(settings: Settings, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = KafkaConsumer(client_id="tollwatch-offsets", **_common(settings))
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        return dict(consumer.end_offsets(tps))
+    finally:
+        consumer.close()
+
+
+def group_caught_up(settings: Settings, *, topics: list[str]) -> bool:
+    """True when the worker group has committed every record of ``topics`` (stream drained)."""
+    admin = KafkaAdminClient(client_id="tollwatch-drain", **_common(settings))
+    try:
+        committed = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
+    finally:
+        admin.close()
+    for tp, end in end_offsets(settings, topics).items():
+        if end == 0:
+            continue
+        meta = committed.get(tp)
+        if meta is None or meta.offset < end:
+            return False
+    return True
+
+
+def wait_drained(settings: Settings, *, topics: list[str], timeout: float, interval: float = 0.5) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if group_caught_up(settings, topics=topics):
+            return
+        time.sleep(interval)
+    raise TimeoutError(
+        f"the worker did not consume {topics} within {timeout:.0f}s: is it running and in group "
+        f"{settings.app_id!r}?"
+    )
+
+
+def parse_alert(value: bytes) -> Alert:
+    return Alert.model_validate(json.loads(value))

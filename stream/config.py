@@ -1,0 +1,102 @@
+"""Runtime settings, read from the environment so the same image runs on tansu or a real cluster."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+logger = logging.getLogger(__name__)
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+
+
+class Settings(BaseModel):
+    """Everything a worker or CLI command needs to find its broker and topics."""
+
+    bootstrap_servers: str | None = Field(
+        default=None, description="host:port[,host:port]; None means start/use the embedded broker."
+    )
+    topic_articles: str = "articles"
+    topic_extractions: str = "tollwatch-extractions"
+    topic_alerts: str = "alerts"
+    topic_dead_letter: str = "articles-dead-letter"
+    partitions: int = Field(default=8, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    app_id: str = "tollwatch"
+    web_port: int = 6066
+    web_host: str = "0.0.0.0"
+    data_dir: Path = Path("var/tollwatch-data")
+    incident_ttl_days: float = Field(default=14.0, gt=0)
+    rebalance_timeout_s: float = Field(default=3.0, gt=0)
+    store: str = "rocksdb://"
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+        mapping = {
+            "bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+            "topic_articles": "TOLLWATCH_TOPIC_ARTICLES",
+            "topic_extractions": "TOLLWATCH_TOPIC_EXTRACTIONS",
+            "topic_alerts": "TOLLWATCH_TOPIC_ALERTS",
+            "topic_dead_letter": "TOLLWATCH_TOPIC_DEAD_LETTER",
+            "partitions": "TOLLWATCH_PARTITIONS",
+            "replication_factor": "TOLLWATCH_REPLICATION_FACTOR",
+            "app_id": "TOLLWATCH_APP_ID",
+            "web_port": "TOLLWATCH_WEB_PORT",
+            "web_host": "TOLLWATCH_WEB_HOST",
+            "data_dir": "TOLLWATCH_DATA_DIR",
+            "incident_ttl_days": "TOLLWATCH_INCIDENT_TTL_DAYS",
+            "rebalance_timeout_s": "TOLLWATCH_REBALANCE_TIMEOUT",
+            "store": "TOLLWATCH_STORE",
+            "security_protocol": "KAFKA_SECURITY_PROTOCOL",
+            "sasl_mechanism": "KAFKA_SASL_MECHANISM",
+            "sasl_username": "KAFKA_SASL_USERNAME",
+            "sasl_password": "KAFKA_SASL_PASSWORD",
+            "ssl_cafile": "KAFKA_SSL_CAFILE",
+            "ssl_certfile": "KAFKA_SSL_CERTFILE",
+            "ssl_keyfile": "KAFKA_SSL_KEYFILE",
+        }
+        values: dict[str, object] = {name: env[var] for name, var in mapping.items() if env.get(var)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
+
+    @property
+    def broker_url(self) -> str:
+        """Faust's broker URL (one ``kafka://`` per host)."""
+        if not self.bootstrap_servers:
+            raise ValueError(
+                "no Kafka bootstrap address: set KAFKA_BOOTSTRAP_SERVERS=host:port or start the "
+                "embedded broker (tollwatch broker)"
+            )
+        hosts = [h.strip() for h in self.bootstrap_servers.split(",") if h.strip()]
+        return ";".join(f"kafka://{h}" for h in hosts)
+
+    @property
+    def bootstrap_list(self) -> list[str]:
+        return [h.strip() for h in (self.bootstrap_servers or "").split(",") if h.strip()]
+
+    def kafka_python_security(self) -> dict[str, object]:
+        """Keyword arguments for kafka-python clients (admin, CLI producer/consumer)."""
+        options: dict[str, object] = {"security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism or "PLAIN",
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password,
+            )
+        if self.security_protocol.endswith("SSL"):
+            options.update(
+                ssl_cafile=self.ssl_cafile, ssl_certfile=self.ssl_certfile, ssl_keyfile=self.ssl_keyfile
+            )
+        return options

@@ -1,0 +1,124 @@
+"""The per-message steps of the worker as plain functions, so bad input is tested without Kafka.
+
+``process_article`` turns the raw bytes of one ``articles`` record into either an
+``ExtractionMessage`` to forward, a ``DeadLetter`` to park, or ``None`` (valid article that
+names no incident). It never raises for anything the payload contains: a worker must not die
+on one bad message, and nothing may be dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+
+from pydantic import BaseModel, Field, ValidationError
+
+from stream import metrics
+from stream.extract import extract
+from stream.models import MAX_TEXT_CHARS, Article, DeadLetter, Extraction
+
+logger = logging.getLogger(__name__)
+
+#: Raw payloads larger than this are refused before parsing (bytes, generous for UTF-8 text).
+MAX_PAYLOAD_BYTES = 4 * MAX_TEXT_CHARS
+_PAYLOAD_SAMPLE_CHARS = 10_000
+
+
+class ExtractionMessage(BaseModel):
+    """Payload of the internal re-keyed topic: an extraction plus when its article arrived."""
+
+    extraction: Extraction
+    article_timestamp: dt.datetime = Field(
+        description="Timestamp of the article record on the articles topic (for latency, ordering)."
+    )
+
+
+def dead_letter(
+    reason: str, detail: str, payload: bytes, *, topic: str, partition: int | None, offset: int | None
+) -> DeadLetter:
+    sample = payload[:_PAYLOAD_SAMPLE_CHARS].decode("utf-8", errors="replace")
+    return DeadLetter(
+        reason=reason,
+        detail=detail,
+        payload=sample,
+        payload_bytes=len(payload),
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        received_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def _validation_summary(err: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()[:5]]
+    return "; ".join(parts)
+
+
+def parse_article(
+    payload: bytes | None, *, topic: str, partition: int | None = None, offset: int | None = None
+) -> Article | DeadLetter:
+    """Validate one raw record as an Article, or say precisely why it is not one."""
+    where = {"topic": topic, "partition": partition, "offset": offset}
+    if payload is None:
+        return dead_letter("invalid_article", "empty record (no value)", b"", **where)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return dead_letter(
+            "too_large", f"payload is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}", payload, **where
+        )
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return dead_letter("not_utf8", f"payload is not UTF-8: {err}", payload, **where)
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        return dead_letter("invalid_json", f"not JSON: {err.msg} at column {err.colno}", payload, **where)
+    if not isinstance(record, dict):
+        return dead_letter(
+            "invalid_article", f"expected a JSON object, got {type(record).__name__}", payload, **where
+        )
+    text_value = record.get("text")
+    if isinstance(text_value, str) and len(text_value) > MAX_TEXT_CHARS:
+        return dead_letter(
+            "too_large", f"text is {len(text_value)} characters; the limit is {MAX_TEXT_CHARS}", payload, **where
+        )
+    try:
+        return Article.model_validate(record)
+    except ValidationError as err:
+        return dead_letter("invalid_article", _validation_summary(err), payload, **where)
+
+
+def process_article(
+    payload: bytes | None,
+    *,
+    topic: str,
+    partition: int | None = None,
+    offset: int | None = None,
+    timestamp: dt.datetime,
+) -> ExtractionMessage | DeadLetter | None:
+    """Parse, extract, and decide where the result goes; counts the outcome."""
+    parsed = parse_article(payload, topic=topic, partition=partition, offset=offset)
+    if isinstance(parsed, DeadLetter):
+        metrics.ARTICLES.labels(outcome="dead_lettered").inc()
+        metrics.DEAD_LETTERS.labels(reason=parsed.reason).inc()
+        return parsed
+    started = time.perf_counter()
+    try:
+        extraction = extract(parsed)
+    except Exception as err:  # noqa: BLE001 - an extractor bug must park the article, not kill the worker
+        logger.exception("extractor failed on article %s", parsed.id)
+        metrics.ARTICLES.labels(outcome="dead_lettered").inc()
+        metrics.DEAD_LETTERS.labels(reason="processing_error").inc()
+        return dead_letter(
+            "processing_error", f"extractor failed: {type(err).__name__}: {err}", payload or b"",
+            topic=topic, partition=partition, offset=offset,
+        )
+    finally:
+        metrics.EXTRACTION_SECONDS.observe(time.perf_counter() - started)
+    if extraction.event_key is None or not extraction.has_content():
+        metrics.ARTICLES.labels(outcome="no_figure").inc()
+        return None
+    metrics.ARTICLES.labels(outcome="extracted").inc()
+    return ExtractionMessage(extraction=extraction, article_timestamp=timestamp)
