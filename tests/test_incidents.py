@@ -1,0 +1,504 @@
+"""Incident resolution and revision rules of ``stream.incidents`` on hand-built extractions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+import pytest
+
+from stream.incidents import (
+    CONFLICT_WINDOW,
+    DEFAULT_TTL,
+    MAX_HISTORY,
+    IncidentBook,
+    IncidentState,
+    expire,
+    fold,
+    history,
+    summary,
+)
+from stream.models import Alert, AlertKind, Attribution, Extraction, Figure, IncidentDescriptor, Qualifier
+
+KEY = "atlantis-portville-bombing"
+DAY0 = dt.date(2031, 5, 6)
+T0 = dt.datetime(2031, 5, 6, 9, 0, tzinfo=dt.UTC)
+RECEIVED = dt.datetime(2031, 5, 20, 0, 0, tzinfo=dt.UTC)
+PLACE = IncidentDescriptor(place="Portville", country="Atlantis", date=DAY0, kind="bombing")
+
+
+def hours(n: float) -> dt.timedelta:
+    return dt.timedelta(hours=n)
+
+
+def article(
+    article_id: str,
+    *,
+    at: dt.datetime | None,
+    source: str = "alpha.example",
+    killed: Figure | None = None,
+    injured: Figure | None = None,
+    hospitalized: Figure | None = None,
+    attributions: Iterable[Attribution] = (),
+    incident: IncidentDescriptor | None = PLACE,
+    claimed_by: Iterable[str] = (),
+) -> Extraction:
+    return Extraction(
+        id=article_id,
+        source=source,
+        url=f"https://{source}/{article_id}",
+        published=at,
+        killed=killed,
+        injured=injured,
+        hospitalized=hospitalized,
+        attributions=list(attributions),
+        claimed_by=list(claimed_by),
+        incident=incident if incident is not None else IncidentDescriptor(),
+        event_key=KEY,
+    )
+
+
+def fig(value: int, qualifier: str = "exact", *, superseded: Iterable[int] = (), also: Iterable[int] = ()) -> Figure:
+    return Figure(
+        value=value,
+        qualifier=Qualifier(qualifier),
+        superseded=list(superseded),
+        also=list(also),
+        evidence=f"Officials put the figure at {value}.",
+    )
+
+
+def run(
+    extractions: Iterable[Extraction],
+    book: IncidentBook | None = None,
+    *,
+    received_at: dt.datetime = RECEIVED,
+) -> tuple[IncidentBook, list[Alert]]:
+    alerts: list[Alert] = []
+    for extraction in extractions:
+        book, new = fold(book, extraction, coarse_key=KEY, received_at=received_at)
+        alerts.extend(new)
+    assert book is not None
+    return book, alerts
+
+
+def kinds(alerts: Iterable[Alert]) -> list[tuple[str, str, int | str]]:
+    return [(a.kind.value, a.field, a.current) for a in alerts]
+
+
+def only(book: IncidentBook) -> IncidentState:
+    assert len(book.incidents) == 1, [s.event_key for s in book.incidents]
+    return book.incidents[0]
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def test_first_report_sets_figure_and_alerts() -> None:
+    book, alerts = run([article("a1", at=T0, killed=fig(12, "at_least"), injured=fig(40))])
+    state = only(book)
+    assert state.event_key == f"{KEY}-2031-05-06"
+    assert state.label == "Portville, Atlantis — bombing, 2031-05-06"
+    assert kinds(alerts) == [("first_report", "killed", 12), ("first_report", "injured", 40)]
+    killed = alerts[0]
+    assert killed.qualifier is Qualifier.AT_LEAST and killed.previous is None
+    assert killed.incident == state.label and killed.event_key == state.event_key
+    assert killed.headline == "Portville, Atlantis — bombing: at least 12 killed — alpha.example"
+    assert killed.emitted_at is None
+    cur = state.current["killed"]
+    assert (cur.value, cur.qualifier, cur.source, cur.article_id) == (12, Qualifier.AT_LEAST, "alpha.example", "a1")
+    assert cur.evidence == "Officials put the figure at 12." and cur.published == T0
+
+
+def test_revision_up_and_down() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(12)),
+            article("a2", at=T0 + hours(10), source="beta.example", killed=fig(20, "at_least")),
+            article("a3", at=T0 + hours(30), source="gamma.example", killed=fig(17)),
+        ]
+    )
+    assert kinds(alerts) == [
+        ("first_report", "killed", 12),
+        ("revised_up", "killed", 20),
+        ("revised_down", "killed", 17),
+    ]
+    up, down = alerts[1], alerts[2]
+    assert (up.previous, up.previous_qualifier, up.qualifier) == (12, Qualifier.EXACT, Qualifier.AT_LEAST)
+    assert (down.previous, down.previous_qualifier) == (20, Qualifier.AT_LEAST)
+    assert down.headline == (
+        "Portville, Atlantis — bombing: death toll revised down to 17 (was at least 20) — gamma.example"
+    )
+    assert only(book).current["killed"].value == 17
+
+
+def test_explicit_revision_with_repeated_old_figure_is_a_revision_not_a_conflict() -> None:
+    # Within the conflict window, another outlet, lower figure: would be a conflict, but the
+    # text says the count was revised (superseded) while also repeating the old number.
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(40, "at_least")),
+            article("a2", at=T0 + hours(2), source="beta.example", killed=fig(33, superseded=[40], also=[40])),
+        ]
+    )
+    assert kinds(alerts)[1] == ("revised_down", "killed", 33)
+    assert alerts[1].previous == 40
+    assert only(book).current["killed"].value == 33
+
+
+def test_late_arriving_older_article_goes_to_history_only() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(10)),
+            article("a2", at=T0 + hours(24), source="beta.example", killed=fig(25)),
+            # Published before a2 (and after a1) but arrives last, with another figure.
+            article("a3", at=T0 + hours(12), source="gamma.example", killed=fig(18), injured=fig(50)),
+        ]
+    )
+    state = only(book)
+    assert kinds(alerts) == [
+        ("first_report", "killed", 10),
+        ("revised_up", "killed", 25),
+        ("first_report", "injured", 50),  # a field with no figure yet is still news
+    ]
+    assert state.current["killed"].value == 25 and state.current["killed"].article_id == "a2"
+    reports = state.history["killed"]
+    assert [(r.article_id, r.value, r.outcome) for r in reports] == [
+        ("a1", 10, "first_report"),
+        ("a2", 25, "revised_up"),
+        ("a3", 18, "late"),
+    ]
+
+
+def test_duplicate_article_by_id_or_content_yields_nothing() -> None:
+    first = article("a1", at=T0, killed=fig(10), claimed_by=["Red Hand"])
+    book, alerts = run([first])
+    assert len(alerts) == 2
+    before = book.model_dump(mode="json")
+    book2, again = fold(book, first, coarse_key=KEY, received_at=RECEIVED + hours(1))
+    assert again == [] and book2.model_dump(mode="json") == before
+    renamed = first.model_copy(update={"id": "a1-mirror"})
+    book3, again = fold(book, renamed, coarse_key=KEY, received_at=RECEIVED + hours(2))
+    assert again == [] and book3.model_dump(mode="json") == before
+    changed_same_id = first.model_copy(update={"killed": fig(11)})
+    book4, again = fold(book, changed_same_id, coarse_key=KEY, received_at=RECEIVED + hours(3))
+    assert again == [] and book4.model_dump(mode="json") == before
+
+
+def test_fold_does_not_mutate_its_input() -> None:
+    book, _ = run([article("a1", at=T0, killed=fig(10))])
+    before = book.model_dump(mode="json")
+    fold(book, article("a2", at=T0 + hours(20), killed=fig(30)), coarse_key=KEY, received_at=RECEIVED)
+    assert book.model_dump(mode="json") == before
+
+
+def test_qualifier_only_change_updates_silently() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(30, "at_least")),
+            article("a2", at=T0 + hours(20), source="beta.example", killed=fig(30)),
+        ]
+    )
+    assert kinds(alerts) == [("first_report", "killed", 30)]
+    cur = only(book).current["killed"]
+    assert (cur.value, cur.qualifier, cur.source) == (30, Qualifier.EXACT, "beta.example")
+    assert cur.since == T0 and cur.since_source == "alpha.example" and cur.reports == 2
+    assert [r.outcome for r in only(book).history["killed"]] == ["first_report", "qualifier_changed"]
+
+
+def test_conflict_within_window_keeps_current_and_names_both_sources() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(50, "at_least")),
+            article("a2", at=T0 + hours(3), source="beta.example", killed=fig(41)),
+        ]
+    )
+    assert kinds(alerts) == [("first_report", "killed", 50), ("conflict", "killed", 41)]
+    conflict = alerts[1]
+    assert conflict.conflicting_sources == ["alpha.example", "beta.example"]
+    assert (conflict.previous, conflict.previous_qualifier) == (50, Qualifier.AT_LEAST)
+    assert conflict.headline == (
+        "Portville, Atlantis — bombing: conflicting death tolls: 41 (beta.example) vs at least 50 (alpha.example)"
+    )
+    assert only(book).current["killed"].value == 50
+    assert only(book).history["killed"][-1].outcome == "conflict"
+
+
+def test_outside_window_or_same_source_or_higher_is_a_revision() -> None:
+    late = T0 + CONFLICT_WINDOW + hours(1)
+    _, alerts = run(
+        [article("a1", at=T0, killed=fig(50)), article("a2", at=late, source="beta.example", killed=fig(41))]
+    )
+    assert kinds(alerts)[-1] == ("revised_down", "killed", 41)
+    _, alerts = run([article("a1", at=T0, killed=fig(50)), article("a2", at=T0 + hours(1), killed=fig(41))])
+    assert kinds(alerts)[-1] == ("revised_down", "killed", 41)  # same outlet updating itself
+    _, alerts = run(
+        [article("a1", at=T0, killed=fig(50)), article("a2", at=T0 + hours(1), source="b.example", killed=fig(61))]
+    )
+    assert kinds(alerts)[-1] == ("revised_up", "killed", 61)  # tolls rise: not a conflict
+
+
+def test_revision_back_to_an_alerted_value_is_not_emitted_twice() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(50)),
+            article("a2", at=T0 + hours(10), killed=fig(40)),
+            article("a3", at=T0 + hours(20), killed=fig(45)),
+            article("a4", at=T0 + hours(30), killed=fig(40)),
+        ]
+    )
+    assert kinds(alerts) == [
+        ("first_report", "killed", 50),
+        ("revised_down", "killed", 40),
+        ("revised_up", "killed", 45),
+    ]
+    assert len({a.alert_id for a in alerts}) == 3
+    assert only(book).current["killed"].value == 40  # the figure still follows the story
+
+
+def test_articles_without_published_use_receipt_time() -> None:
+    book, alerts = run([article("a1", at=None, killed=fig(10))], received_at=T0 + hours(5))
+    cur = only(book).current["killed"]
+    assert cur.published is None and cur.effective == T0 + hours(5)
+    assert alerts[0].published is None
+    # A dated article published before that receipt time is a late arrival.
+    book, alerts = run([article("a2", at=T0, killed=fig(99))], book)
+    assert alerts == [] and only(book).current["killed"].value == 10
+
+
+# --- the shape of a real story ---------------------------------------------------------------
+
+
+def test_story_sequence_emits_expected_kinds() -> None:
+    steps = [
+        (0, fig(73, "at_least"), "one.example"),
+        (8, fig(103, "at_least"), "two.example"),
+        (30, fig(95), "three.example"),
+        (40, fig(84, superseded=[103]), "four.example"),
+        (60, fig(90, "about"), "five.example"),
+        (80, fig(91), "six.example"),
+        (100, fig(92), "seven.example"),
+    ]
+    extractions = [
+        article(f"s{i}", at=T0 + hours(h), source=src, killed=f) for i, (h, f, src) in enumerate(steps)
+    ]
+    book, alerts = run(extractions)
+    assert [(a.kind, a.current, a.previous) for a in alerts] == [
+        (AlertKind.FIRST_REPORT, 73, None),
+        (AlertKind.REVISED_UP, 103, 73),
+        (AlertKind.REVISED_DOWN, 95, 103),
+        (AlertKind.REVISED_DOWN, 84, 95),
+        (AlertKind.REVISED_UP, 90, 84),
+        (AlertKind.REVISED_UP, 91, 90),
+        (AlertKind.REVISED_UP, 92, 91),
+    ]
+    assert len({a.alert_id for a in alerts}) == len(alerts)
+    assert only(book).current["killed"].value == 92
+    assert len(only(book).history["killed"]) == 7
+
+
+def test_replay_of_whole_sequence_gives_no_alert_and_identical_state() -> None:
+    extractions = [
+        article("r1", at=T0, killed=fig(20, "at_least"), attributions=[Attribution(party="Red Hand", role="claimed")]),
+        article("r2", at=T0 + hours(12), source="beta.example", killed=fig(26), injured=fig(70)),
+        article("r3", at=None, source="gamma.example", killed=fig(24, superseded=[26])),
+        article("r4", at=T0 + hours(2), source="delta.example", killed=fig(21)),
+    ]
+    book, alerts = run(extractions)
+    assert alerts
+    snapshot = book.model_dump(mode="json")
+    replayed, again = run(extractions, book, received_at=RECEIVED + dt.timedelta(days=1))
+    assert again == []
+    assert replayed.model_dump(mode="json") == snapshot
+
+
+def test_alert_ids_stable_across_runs() -> None:
+    def build() -> list[Alert]:
+        return run(
+            [
+                article("a1", at=T0, killed=fig(8), attributions=[Attribution(party="Red Hand", role="claimed")]),
+                article("a2", at=T0 + hours(9), source="beta.example", killed=fig(11, "at_least")),
+            ]
+        )[1]
+
+    first, second = build(), build()
+    assert [a.alert_id for a in first] == [a.alert_id for a in second]
+    assert first[0].alert_id == Alert.make_id(f"{KEY}-2031-05-06", "first_report", "killed", 8, "exact")
+    assert [a.model_dump(mode="json") for a in first] == [a.model_dump(mode="json") for a in second]
+
+
+# --- responsibility --------------------------------------------------------------------------
+
+
+def test_claim_repeated_by_another_outlet_alerts_once() -> None:
+    claim = Attribution(party="Red Hand", role="claimed", channel="Telegram", evidence="Red Hand said it did it.")
+    book, alerts = run(
+        [
+            article("a1", at=T0, attributions=[claim]),
+            article("a2", at=T0 + hours(5), source="beta.example", claimed_by=["Red Hand"]),
+        ]
+    )
+    assert kinds(alerts) == [("claim", "claimed_by", "Red Hand")]
+    assert alerts[0].channel == "Telegram"
+    assert alerts[0].headline == (
+        "Portville, Atlantis — bombing: Red Hand claimed responsibility (Telegram) — alpha.example"
+    )
+    entry = only(book).parties("claimed")[0]
+    assert entry.sources == ["alpha.example", "beta.example"] and entry.reports == 2
+    assert (entry.first_seen, entry.source, entry.article_id) == (T0, "alpha.example", "a1")
+
+
+def test_suspect_and_denial() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, attributions=[Attribution(party="Blue Circle", role="suspected")]),
+            article("a2", at=T0 + hours(6), source="beta.example", attributions=[
+                Attribution(party="Blue Circle", role="denied", evidence="Blue Circle rejected the accusation."),
+                Attribution(party="Blue Circle", role="suspected"),
+            ]),
+        ]
+    )
+    assert kinds(alerts) == [("suspect", "suspected", "Blue Circle"), ("denial", "denied_by", "Blue Circle")]
+    assert alerts[1].headline == "Portville, Atlantis — bombing: Blue Circle denied involvement — beta.example"
+    view = summary(only(book))
+    assert [p["party"] for p in view["suspected"]] == ["Blue Circle"]
+    assert [p["party"] for p in view["denied_by"]] == ["Blue Circle"]
+
+
+def test_suspicion_after_claim_is_silent() -> None:
+    _, alerts = run(
+        [
+            article("a1", at=T0, attributions=[Attribution(party="Red Hand", role="claimed")]),
+            article("a2", at=T0 + hours(1), attributions=[Attribution(party="Red Hand", role="suspected")]),
+        ]
+    )
+    assert kinds(alerts) == [("claim", "claimed_by", "Red Hand")]
+
+
+# --- incident resolution ---------------------------------------------------------------------
+
+
+def test_two_incidents_in_one_city_a_week_apart_are_kept_apart() -> None:
+    later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=7)})
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(5)),
+            article("b1", at=T0 + dt.timedelta(days=7), killed=fig(9), incident=later),
+            # A day-late date for the first incident still joins it (within 3 days).
+            article("a2", at=T0 + hours(30), killed=fig(6),
+                    incident=PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=1)})),
+        ]
+    )
+    keys = [s.event_key for s in book.incidents]
+    assert keys == [f"{KEY}-2031-05-06", f"{KEY}-2031-05-13"]
+    assert [(a.event_key, a.kind.value, a.current) for a in alerts] == [
+        (keys[0], "first_report", 5),
+        (keys[1], "first_report", 9),
+        (keys[0], "revised_up", 6),
+    ]
+
+
+def test_undated_report_joins_most_recently_active_incident() -> None:
+    later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=7)})
+    book, _ = run([article("a1", at=T0, killed=fig(5))], received_at=RECEIVED)
+    book, _ = run([article("b1", at=T0 + dt.timedelta(days=7), killed=fig(9), incident=later)], book,
+                  received_at=RECEIVED + hours(1))
+    book, alerts = run([article("u1", at=None, injured=fig(30), incident=IncidentDescriptor(place="Portville"))],
+                       book, received_at=RECEIVED + hours(2))
+    assert [(a.event_key, a.kind.value) for a in alerts] == [(f"{KEY}-2031-05-13", "first_report")]
+    assert "injured" in book.incidents[1].current and "injured" not in book.incidents[0].current
+
+
+def test_undated_incident_learns_its_date_and_key() -> None:
+    book, alerts = run([article("u1", at=None, killed=fig(3), incident=IncidentDescriptor(place="Portville"))],
+                       received_at=T0)
+    assert only(book).event_key == KEY and alerts[0].event_key == KEY
+    assert only(book).label == "Portville"
+    book, alerts = run([article("d1", at=T0 + hours(8), killed=fig(4))], book, received_at=T0 + hours(8))
+    state = only(book)
+    assert state.event_key == f"{KEY}-2031-05-06" and state.former_keys == [KEY]
+    assert state.label == "Portville, Atlantis — bombing, 2031-05-06"
+    assert alerts[0].event_key == state.event_key and alerts[0].kind is AlertKind.REVISED_UP
+    assert book.get(KEY) is state
+
+
+def test_expiry_after_ttl_removes_incident() -> None:
+    later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=10)})
+    book, _ = run([article("a1", at=T0, killed=fig(5))], received_at=T0)
+    book, _ = run([article("b1", at=T0 + dt.timedelta(days=10), killed=fig(2), incident=later)], book,
+                  received_at=T0 + dt.timedelta(days=10))
+    kept, closed = expire(book, now=T0 + DEFAULT_TTL - hours(1))
+    assert closed == [] and kept is book
+    kept, closed = expire(book, now=T0 + DEFAULT_TTL)
+    assert [s.event_key for s in closed] == [f"{KEY}-2031-05-06"]
+    assert kept is not None and [s.event_key for s in kept.incidents] == [f"{KEY}-2031-05-16"]
+    gone, closed = expire(kept, now=T0 + dt.timedelta(days=30))
+    assert gone is None and len(closed) == 1
+    assert expire(None, now=T0) == (None, [])
+    with pytest.raises(ValueError, match="ttl must be positive"):
+        expire(book, now=T0, ttl=dt.timedelta(0))
+
+
+# --- storage, read API, bounds, errors -------------------------------------------------------
+
+
+def test_state_round_trips_through_json() -> None:
+    book, _ = run(
+        [
+            article("a1", at=T0, killed=fig(20, "about"), hospitalized=fig(7),
+                    attributions=[Attribution(party="Red Hand", role="claimed", channel="statement")]),
+            article("a2", at=None, source="beta.example", killed=fig(24, superseded=[20])),
+        ]
+    )
+    payload = json.loads(json.dumps(book.model_dump(mode="json")))
+    restored = IncidentBook.model_validate(payload)
+    assert restored == book
+    assert restored.model_dump(mode="json") == payload
+    # Folding into the restored book behaves exactly like folding into the original.
+    nxt = article("a3", at=T0 + hours(40), killed=fig(30))
+    assert fold(restored, nxt, coarse_key=KEY, received_at=RECEIVED) == fold(
+        book, nxt, coarse_key=KEY, received_at=RECEIVED
+    )
+
+
+def test_summary_and_history_are_json_ready() -> None:
+    book, _ = run(
+        [
+            article("a1", at=T0, killed=fig(20, "at_least"), attributions=[Attribution(party="Red Hand", role="claimed")]),
+            article("a2", at=T0 + hours(20), source="beta.example", killed=fig(26)),
+        ]
+    )
+    state = only(book)
+    view = summary(state)
+    json.dumps(view)
+    assert view["event_key"] == state.event_key and view["status"] == "open"
+    assert view["figures"]["killed"]["value"] == 26 and view["figures"]["killed"]["text"] == "26"
+    assert view["claimed_by"][0]["party"] == "Red Hand" and view["articles"] == 2
+    past = history(state)
+    json.dumps(past)
+    assert [r["value"] for r in past["figures"]["killed"]] == [20, 26]
+    assert past["figures"]["injured"] == []
+
+
+def test_history_is_capped() -> None:
+    extractions = [article(f"h{i}", at=T0 + hours(i * 7), killed=fig(100 + i)) for i in range(MAX_HISTORY + 5)]
+    book, _ = run(extractions)
+    state = only(book)
+    assert len(state.history["killed"]) == MAX_HISTORY and state.history_dropped["killed"] == 5
+    assert state.history["killed"][0].article_id == "h5"
+
+
+def test_article_without_content_creates_no_incident() -> None:
+    book, alerts = fold(None, article("e1", at=T0), coarse_key=KEY, received_at=RECEIVED)
+    assert alerts == [] and book.incidents == []
+
+
+def test_errors_are_explicit() -> None:
+    book, _ = run([article("a1", at=T0, killed=fig(1))])
+    with pytest.raises(ValueError, match="coarse_key is empty"):
+        fold(None, article("a2", at=T0), coarse_key=" ", received_at=RECEIVED)
+    with pytest.raises(ValueError, match="must agree"):
+        fold(book, article("a2", at=T0, killed=fig(2)), coarse_key="other-key", received_at=RECEIVED)
+    with pytest.raises(KeyError, match="unknown figure field"):
+        only(book).figure("missing")
