@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from stream.config import Settings
+
+
+def test_environment_overrides_defaults() -> None:
+    settings = Settings.from_env(
+        {"KAFKA_BOOTSTRAP_SERVERS": "k1:9092,k2:9092", "TOLLWATCH_TOPIC_ALERTS": "desk-alerts", "TOLLWATCH_PARTITIONS": "4"}
+    )
+    assert settings.broker_url == "kafka://k1:9092;kafka://k2:9092"
+    assert settings.topic_alerts == "desk-alerts" and settings.partitions == 4
+    assert settings.topic_articles == "articles"
+
+
+def test_explicit_override_beats_environment() -> None:
+    settings = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "env:1"}, bootstrap_servers="cli:2")
+    assert settings.bootstrap_list == ["cli:2"]
+
+
+def test_no_bootstrap_is_an_actionable_error() -> None:
+    with pytest.raises(ValueError, match="KAFKA_BOOTSTRAP_SERVERS"):
+        _ = Settings.from_env({}).broker_url
+
+
+def test_sasl_ssl_options_for_kafka_python() -> None:
+    settings = Settings.from_env(
+        {
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "KAFKA_SASL_USERNAME": "u",
+            "KAFKA_SASL_PASSWORD": "p",
+            "KAFKA_SSL_CAFILE": "/ca.pem",
+        }
+    )
+    options = settings.kafka_python_security()
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512" and options["ssl_cafile"] == "/ca.pem"
+
+
+def test_invalid_values_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings.from_env({"TOLLWATCH_PARTITIONS": "0"})
+    with pytest.raises(ValidationError):
+        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "TLS"})

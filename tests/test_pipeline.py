@@ -1,0 +1,63 @@
+"""The per-message steps, without Kafka: nothing a payload contains may raise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from stream import pipeline
+from stream.models import Article, DeadLetter, Extraction, Figure
+
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def _process(payload: bytes | None) -> pipeline.ExtractionMessage | DeadLetter | None:
+    return pipeline.process_article(payload, topic="articles", partition=0, offset=7, timestamp=NOW)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason", "detail"),
+    [
+        (b"{not json", "invalid_json", "not JSON"),
+        (b"\xff\xfe\x00garbage", "not_utf8", "UTF-8"),
+        (b"[1, 2]", "invalid_article", "JSON object"),
+        (json.dumps({"id": "a"}).encode(), "invalid_article", "text: Field required"),
+        (json.dumps({"id": "a", "text": "  "}).encode(), "invalid_article", "blank"),
+        (json.dumps({"id": "a", "text": "x", "published": "soon"}).encode(), "invalid_article", "published"),
+        (json.dumps({"id": "a", "text": "x" * 2_000_000}).encode(), "too_large", "characters"),
+        (b"x" * (pipeline.MAX_PAYLOAD_BYTES + 1), "too_large", "bytes"),
+        (None, "invalid_article", "empty"),
+    ],
+)
+def test_bad_payloads_become_dead_letters_with_reasons(payload: bytes | None, reason: str, detail: str) -> None:
+    result = _process(payload)
+    assert isinstance(result, DeadLetter)
+    assert result.reason == reason and detail in result.detail
+    assert result.offset == 7 and result.topic == "articles"
+    assert len(result.payload) <= 10_000
+
+
+def test_extractor_crash_is_dead_lettered_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(article: Article) -> Extraction:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(pipeline, "extract", broken)
+    result = _process(json.dumps({"id": "a", "text": "Ten people were killed."}).encode())
+    assert isinstance(result, DeadLetter) and result.reason == "processing_error" and "boom" in result.detail
+
+
+def test_article_with_figure_is_forwarded_with_its_timestamp(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake(article: Article) -> Extraction:
+        return Extraction(id=article.id, killed=Figure(value=10), event_key="xx-city-bombing")
+
+    monkeypatch.setattr(pipeline, "extract", fake)
+    result = _process(json.dumps({"id": "a", "text": "Ten people were killed."}).encode())
+    assert isinstance(result, pipeline.ExtractionMessage)
+    assert result.article_timestamp == NOW and result.extraction.event_key == "xx-city-bombing"
+
+
+def test_article_without_incident_or_content_is_not_forwarded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "extract", lambda a: Extraction(id=a.id, event_key=None))
+    assert _process(json.dumps({"id": "a", "text": "Markets rose."}).encode()) is None
