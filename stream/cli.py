@@ -139,13 +139,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from stream import bench
-
     paths = [Path(p) for p in args.paths] or [SAMPLES_DIR]
     if args.extract:
-        bench.bench_extract(paths, repeat=args.repeat, out=sys.stdout)
+        from stream.bench import bench_extract
+
+        bench_extract(paths, repeat=args.repeat, out=sys.stdout)
     if args.stream:
-        bench.bench_stream(paths, messages=args.messages, out=sys.stdout)
+        from stream.bench_stream import bench_stream
+
+        bench_stream(paths, messages=args.messages, out=sys.stdout)
     return 0
 
 
