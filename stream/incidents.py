@@ -10,7 +10,9 @@ Rules (issue 4)
 Effective time
     An article's effective time is its ``published`` time; an article without one uses its
     receipt time (``received_at``, ideally the Kafka record timestamp so replays are stable).
-    Date-only publication times count as midnight UTC.
+    A ``published`` later than the receipt time is a clock or time-zone error and is clamped
+    to the receipt time, so one future-dated article cannot freeze a figure. Date-only
+    publication times count as midnight UTC.
 
 Incidents under one coarse key
     * A dated report (``incident.date``) joins the open incident whose date is closest and at
@@ -185,7 +187,9 @@ class IncidentState(BaseModel):
     coarse_key: str
     label: str
     descriptor: IncidentDescriptor = Field(default_factory=IncidentDescriptor)
-    current: dict[str, CurrentFigure] = Field(default_factory=dict)
+    figures: dict[str, CurrentFigure] = Field(
+        default_factory=dict, description="Current figure per field (killed, injured, hospitalized)."
+    )
     history: dict[str, list[FigureReport]] = Field(default_factory=dict)
     history_dropped: dict[str, int] = Field(default_factory=dict)
     responsibility: list[ResponsibilityEntry] = Field(default_factory=list)
@@ -200,7 +204,7 @@ class IncidentState(BaseModel):
 
     def figure(self, field: str) -> CurrentFigure | None:
         _check_field(field)
-        return self.current.get(field)
+        return self.figures.get(field)
 
     def parties(self, role: ResponsibilityRole) -> list[ResponsibilityEntry]:
         return [entry for entry in self.responsibility if entry.role == role]
@@ -292,7 +296,9 @@ def _route(book: IncidentBook, date: dt.date | None) -> int | None:
         return max(indexed, key=lambda item: (_activity(item[1]), item[0]))[0]
     window = dt.timedelta(days=INCIDENT_MATCH_DAYS)
     dated = [
-        (i, s) for i, s in indexed if s.descriptor.date is not None and abs(s.descriptor.date - date) <= window
+        (i, s)
+        for i, s in indexed
+        if s.descriptor.date is not None and abs(s.descriptor.date - date) <= window
     ]
     if dated:
         return min(
@@ -304,7 +310,9 @@ def _route(book: IncidentBook, date: dt.date | None) -> int | None:
                 -item[0],
             ),
         )[0]
-    undated = [(i, s) for i, s in indexed if s.descriptor.date is None and s.first_seen.date() >= date - window]
+    undated = [
+        (i, s) for i, s in indexed if s.descriptor.date is None and s.first_seen.date() >= date - window
+    ]
     if undated:
         return max(undated, key=lambda item: (_activity(item[1]), item[0]))[0]
     return None
@@ -359,7 +367,9 @@ class _AlertSpec:
     conflicting_sources: tuple[str, ...] = ()
 
 
-def _current_from(fig: Figure, report: _Report, *, since: dt.datetime, since_source: str | None, reports: int) -> CurrentFigure:
+def _current_from(
+    fig: Figure, report: _Report, *, since: dt.datetime, since_source: str | None, reports: int
+) -> CurrentFigure:
     return CurrentFigure(
         value=fig.value,
         qualifier=fig.qualifier,
@@ -376,24 +386,32 @@ def _current_from(fig: Figure, report: _Report, *, since: dt.datetime, since_sou
 
 def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report) -> _AlertSpec | None:
     """Update one field's current figure and history; return the alert it warrants, if any."""
-    cur = state.current.get(field)
+    cur = state.figures.get(field)
     spec: _AlertSpec | None = None
     if cur is None:
         outcome: ReportOutcome = "first_report"
-        state.current[field] = _current_from(fig, report, since=report.effective, since_source=report.source, reports=1)
+        state.figures[field] = _current_from(
+            fig, report, since=report.effective, since_source=report.source, reports=1
+        )
         spec = _AlertSpec(AlertKind.FIRST_REPORT, field, fig.value, fig.qualifier, evidence=fig.evidence)
     elif report.effective < cur.effective:
         outcome = "late"
-        logger.debug("%s %s: late report %s (%s < %s) kept in history", state.event_key, field,
-                     report.article_id, report.effective, cur.effective)
+        logger.debug(
+            "%s %s: late report %s (%s < %s) kept in history",
+            state.event_key,
+            field,
+            report.article_id,
+            report.effective,
+            cur.effective,
+        )
     elif fig.value == cur.value:
         outcome = "confirmed" if fig.qualifier == cur.qualifier else "qualifier_changed"
-        state.current[field] = _current_from(
+        state.figures[field] = _current_from(
             fig, report, since=cur.since, since_source=cur.since_source, reports=cur.reports + 1
         )
     else:
         explicit = bool(fig.superseded)
-        same_source = report.source is not None and report.source == cur.source
+        same_source = bool(report.source) and report.source == cur.source
         within = report.effective - cur.effective <= CONFLICT_WINDOW
         if within and fig.value < cur.value and not explicit and not same_source:
             outcome = "conflict"
@@ -405,12 +423,15 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
                 previous=cur.value,
                 previous_qualifier=cur.qualifier,
                 evidence=fig.evidence,
-                conflicting_sources=(cur.source or "unknown source", report.source or "unknown source"),
+                conflicting_sources=(
+                    cur.source or f"article {cur.article_id}",
+                    report.source or f"article {report.article_id}",
+                ),
             )
         else:
             kind = AlertKind.REVISED_UP if fig.value > cur.value else AlertKind.REVISED_DOWN
             outcome = "revised_up" if kind is AlertKind.REVISED_UP else "revised_down"
-            state.current[field] = _current_from(
+            state.figures[field] = _current_from(
                 fig, report, since=report.effective, since_source=report.source, reports=1
             )
             spec = _AlertSpec(
@@ -503,7 +524,9 @@ def _apply_attribution(
             sources=[report.source] if report.source else [],
         )
     )
-    if role == "suspected" and any(e.role == "claimed" and e.party.casefold() == folded for e in state.responsibility):
+    if role == "suspected" and any(
+        e.role == "claimed" and e.party.casefold() == folded for e in state.responsibility
+    ):
         logger.debug("%s: %s suspected after claiming; recorded without alert", state.event_key, party)
         return None
     return _AlertSpec(_ROLE_KIND[role], _ROLE_FIELD[role], party, evidence=evidence, channel=channel)
@@ -538,7 +561,9 @@ def fold(
             if fp_id in known and fp_content not in known:
                 logger.warning(
                     "article %s re-sent with different content under %s; ignored (give updated "
-                    "versions a new id)", extraction.id, state.event_key,
+                    "versions a new id)",
+                    extraction.id,
+                    state.event_key,
                 )
             else:
                 logger.debug("article %s already folded into %s; ignored", extraction.id, state.event_key)
@@ -547,9 +572,9 @@ def fold(
     published = _utc(extraction.published, name="published") if extraction.published else None
     report = _Report(
         article_id=extraction.id,
-        source=extraction.source,
+        source=(extraction.source or "").strip() or None,
         published=published,
-        effective=published or received,
+        effective=min(published, received) if published else received,
         received_at=received,
     )
     index = _route(book, extraction.incident.date)
@@ -603,8 +628,14 @@ def fold(
             conflicting_sources=spec.conflicting_sources,
         )
         if alert.alert_id in state.emitted:
-            logger.info("%s: %s %s=%s already alerted (%s); not emitted again",
-                        state.event_key, alert.kind.value, alert.field, alert.current, alert.alert_id)
+            logger.info(
+                "%s: %s %s=%s already alerted (%s); not emitted again",
+                state.event_key,
+                alert.kind.value,
+                alert.field,
+                alert.current,
+                alert.alert_id,
+            )
             continue
         _push(state.emitted, alert.alert_id, MAX_EMITTED)
         alerts.append(alert)
@@ -618,7 +649,9 @@ def _evict(book: IncidentBook) -> None:
         gone = book.incidents.pop(oldest)
         logger.warning(
             "coarse key %s holds more than %d incidents; evicted least active %s",
-            book.coarse_key, MAX_INCIDENTS, gone.event_key,
+            book.coarse_key,
+            MAX_INCIDENTS,
+            gone.event_key,
         )
 
 
@@ -654,7 +687,7 @@ def summary(state: IncidentState) -> dict[str, Any]:
     """The open incident as the read API shows it: current figures and responsibility."""
     figures: dict[str, Any] = {}
     for field in FIGURE_FIELDS:
-        cur = state.current.get(field)
+        cur = state.figures.get(field)
         if cur is not None:
             figures[field] = {**cur.model_dump(mode="json"), "text": format_figure(cur.value, cur.qualifier)}
     return {
@@ -677,7 +710,8 @@ def history(state: IncidentState) -> dict[str, Any]:
         "label": state.label,
         "former_keys": list(state.former_keys),
         "figures": {
-            field: [r.model_dump(mode="json") for r in state.history.get(field, [])] for field in FIGURE_FIELDS
+            field: [r.model_dump(mode="json") for r in state.history.get(field, [])]
+            for field in FIGURE_FIELDS
         },
         "dropped": dict(state.history_dropped),
         "responsibility": [e.model_dump(mode="json") for e in state.responsibility],

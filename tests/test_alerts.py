@@ -31,8 +31,13 @@ def test_format_figure() -> None:
             "Portville, Atlantis — bombing: 7 hospitalized — a.example",
         ),
         (
-            {"kind": "revised_down", "field": "killed", "current": 84, "previous": 103,
-             "previous_qualifier": Qualifier.AT_LEAST},
+            {
+                "kind": "revised_down",
+                "field": "killed",
+                "current": 84,
+                "previous": 103,
+                "previous_qualifier": Qualifier.AT_LEAST,
+            },
             "Portville, Atlantis — bombing: death toll revised down to 84 (was at least 103) — a.example",
         ),
         (
@@ -52,9 +57,16 @@ def test_format_figure() -> None:
             "Portville, Atlantis — bombing: Blue Circle denied involvement — a.example",
         ),
         (
-            {"kind": "conflict", "field": "killed", "current": 41, "previous": 50,
-             "previous_qualifier": "at_least", "conflicting_sources": ["b.example", "a.example"]},
-            "Portville, Atlantis — bombing: conflicting death tolls: 41 (a.example) vs at least 50 (b.example)",
+            {
+                "kind": "conflict",
+                "field": "killed",
+                "current": 41,
+                "previous": 50,
+                "previous_qualifier": "at_least",
+                "conflicting_sources": ["b.example", "a.example"],
+            },
+            "Portville, Atlantis — bombing: conflicting death tolls: "
+            "41 (a.example) vs at least 50 (b.example)",
         ),
     ],
 )
@@ -101,14 +113,17 @@ def test_make_alert_is_deterministic_and_leaves_emitted_at_empty() -> None:
 
 
 def test_make_alert_defaults_headline_subject_to_incident() -> None:
-    alert = make_alert(event_key="k", incident="Somewhere", kind="first_report", field="killed",
-                       current=1, article_id="x")
+    alert = make_alert(
+        event_key="k", incident="Somewhere", kind="first_report", field="killed", current=1, article_id="x"
+    )
     assert alert.headline == "Somewhere: 1 killed"
 
 
 def test_make_alert_rejects_bad_values() -> None:
     with pytest.raises(ValueError, match="integer figure"):
-        make_alert(event_key="k", incident="i", kind="revised_up", field="killed", current="12", article_id="x")
+        make_alert(
+            event_key="k", incident="i", kind="revised_up", field="killed", current="12", article_id="x"
+        )
     with pytest.raises(ValueError, match="party name"):
         make_alert(event_key="k", incident="i", kind="claim", field="claimed_by", current=3, article_id="x")
     with pytest.raises(ValueError, match="event_key is empty"):

@@ -36,7 +36,7 @@ def article(
     article_id: str,
     *,
     at: dt.datetime | None,
-    source: str = "alpha.example",
+    source: str | None = "alpha.example",
     killed: Figure | None = None,
     injured: Figure | None = None,
     hospitalized: Figure | None = None,
@@ -47,7 +47,7 @@ def article(
     return Extraction(
         id=article_id,
         source=source,
-        url=f"https://{source}/{article_id}",
+        url=f"https://{source}/{article_id}" if source else None,
         published=at,
         killed=killed,
         injured=injured,
@@ -59,7 +59,9 @@ def article(
     )
 
 
-def fig(value: int, qualifier: str = "exact", *, superseded: Iterable[int] = (), also: Iterable[int] = ()) -> Figure:
+def fig(
+    value: int, qualifier: str = "exact", *, superseded: Iterable[int] = (), also: Iterable[int] = ()
+) -> Figure:
     return Figure(
         value=value,
         qualifier=Qualifier(qualifier),
@@ -106,8 +108,13 @@ def test_first_report_sets_figure_and_alerts() -> None:
     assert killed.incident == state.label and killed.event_key == state.event_key
     assert killed.headline == "Portville, Atlantis — bombing: at least 12 killed — alpha.example"
     assert killed.emitted_at is None
-    cur = state.current["killed"]
-    assert (cur.value, cur.qualifier, cur.source, cur.article_id) == (12, Qualifier.AT_LEAST, "alpha.example", "a1")
+    cur = state.figures["killed"]
+    assert (cur.value, cur.qualifier, cur.source, cur.article_id) == (
+        12,
+        Qualifier.AT_LEAST,
+        "alpha.example",
+        "a1",
+    )
     assert cur.evidence == "Officials put the figure at 12." and cur.published == T0
 
 
@@ -130,7 +137,7 @@ def test_revision_up_and_down() -> None:
     assert down.headline == (
         "Portville, Atlantis — bombing: death toll revised down to 17 (was at least 20) — gamma.example"
     )
-    assert only(book).current["killed"].value == 17
+    assert only(book).figures["killed"].value == 17
 
 
 def test_explicit_revision_with_repeated_old_figure_is_a_revision_not_a_conflict() -> None:
@@ -139,12 +146,14 @@ def test_explicit_revision_with_repeated_old_figure_is_a_revision_not_a_conflict
     book, alerts = run(
         [
             article("a1", at=T0, killed=fig(40, "at_least")),
-            article("a2", at=T0 + hours(2), source="beta.example", killed=fig(33, superseded=[40], also=[40])),
+            article(
+                "a2", at=T0 + hours(2), source="beta.example", killed=fig(33, superseded=[40], also=[40])
+            ),
         ]
     )
     assert kinds(alerts)[1] == ("revised_down", "killed", 33)
     assert alerts[1].previous == 40
-    assert only(book).current["killed"].value == 33
+    assert only(book).figures["killed"].value == 33
 
 
 def test_late_arriving_older_article_goes_to_history_only() -> None:
@@ -162,7 +171,7 @@ def test_late_arriving_older_article_goes_to_history_only() -> None:
         ("revised_up", "killed", 25),
         ("first_report", "injured", 50),  # a field with no figure yet is still news
     ]
-    assert state.current["killed"].value == 25 and state.current["killed"].article_id == "a2"
+    assert state.figures["killed"].value == 25 and state.figures["killed"].article_id == "a2"
     reports = state.history["killed"]
     assert [(r.article_id, r.value, r.outcome) for r in reports] == [
         ("a1", 10, "first_report"),
@@ -201,7 +210,7 @@ def test_qualifier_only_change_updates_silently() -> None:
         ]
     )
     assert kinds(alerts) == [("first_report", "killed", 30)]
-    cur = only(book).current["killed"]
+    cur = only(book).figures["killed"]
     assert (cur.value, cur.qualifier, cur.source) == (30, Qualifier.EXACT, "beta.example")
     assert cur.since == T0 and cur.since_source == "alpha.example" and cur.reports == 2
     assert [r.outcome for r in only(book).history["killed"]] == ["first_report", "qualifier_changed"]
@@ -219,9 +228,10 @@ def test_conflict_within_window_keeps_current_and_names_both_sources() -> None:
     assert conflict.conflicting_sources == ["alpha.example", "beta.example"]
     assert (conflict.previous, conflict.previous_qualifier) == (50, Qualifier.AT_LEAST)
     assert conflict.headline == (
-        "Portville, Atlantis — bombing: conflicting death tolls: 41 (beta.example) vs at least 50 (alpha.example)"
+        "Portville, Atlantis — bombing: conflicting death tolls: "
+        "41 (beta.example) vs at least 50 (alpha.example)"
     )
-    assert only(book).current["killed"].value == 50
+    assert only(book).figures["killed"].value == 50
     assert only(book).history["killed"][-1].outcome == "conflict"
 
 
@@ -234,7 +244,10 @@ def test_outside_window_or_same_source_or_higher_is_a_revision() -> None:
     _, alerts = run([article("a1", at=T0, killed=fig(50)), article("a2", at=T0 + hours(1), killed=fig(41))])
     assert kinds(alerts)[-1] == ("revised_down", "killed", 41)  # same outlet updating itself
     _, alerts = run(
-        [article("a1", at=T0, killed=fig(50)), article("a2", at=T0 + hours(1), source="b.example", killed=fig(61))]
+        [
+            article("a1", at=T0, killed=fig(50)),
+            article("a2", at=T0 + hours(1), source="b.example", killed=fig(61)),
+        ]
     )
     assert kinds(alerts)[-1] == ("revised_up", "killed", 61)  # tolls rise: not a conflict
 
@@ -254,17 +267,17 @@ def test_revision_back_to_an_alerted_value_is_not_emitted_twice() -> None:
         ("revised_up", "killed", 45),
     ]
     assert len({a.alert_id for a in alerts}) == 3
-    assert only(book).current["killed"].value == 40  # the figure still follows the story
+    assert only(book).figures["killed"].value == 40  # the figure still follows the story
 
 
 def test_articles_without_published_use_receipt_time() -> None:
     book, alerts = run([article("a1", at=None, killed=fig(10))], received_at=T0 + hours(5))
-    cur = only(book).current["killed"]
+    cur = only(book).figures["killed"]
     assert cur.published is None and cur.effective == T0 + hours(5)
     assert alerts[0].published is None
     # A dated article published before that receipt time is a late arrival.
     book, alerts = run([article("a2", at=T0, killed=fig(99))], book)
-    assert alerts == [] and only(book).current["killed"].value == 10
+    assert alerts == [] and only(book).figures["killed"].value == 10
 
 
 # --- the shape of a real story ---------------------------------------------------------------
@@ -294,13 +307,18 @@ def test_story_sequence_emits_expected_kinds() -> None:
         (AlertKind.REVISED_UP, 92, 91),
     ]
     assert len({a.alert_id for a in alerts}) == len(alerts)
-    assert only(book).current["killed"].value == 92
+    assert only(book).figures["killed"].value == 92
     assert len(only(book).history["killed"]) == 7
 
 
 def test_replay_of_whole_sequence_gives_no_alert_and_identical_state() -> None:
     extractions = [
-        article("r1", at=T0, killed=fig(20, "at_least"), attributions=[Attribution(party="Red Hand", role="claimed")]),
+        article(
+            "r1",
+            at=T0,
+            killed=fig(20, "at_least"),
+            attributions=[Attribution(party="Red Hand", role="claimed")],
+        ),
         article("r2", at=T0 + hours(12), source="beta.example", killed=fig(26), injured=fig(70)),
         article("r3", at=None, source="gamma.example", killed=fig(24, superseded=[26])),
         article("r4", at=T0 + hours(2), source="delta.example", killed=fig(21)),
@@ -317,7 +335,9 @@ def test_alert_ids_stable_across_runs() -> None:
     def build() -> list[Alert]:
         return run(
             [
-                article("a1", at=T0, killed=fig(8), attributions=[Attribution(party="Red Hand", role="claimed")]),
+                article(
+                    "a1", at=T0, killed=fig(8), attributions=[Attribution(party="Red Hand", role="claimed")]
+                ),
                 article("a2", at=T0 + hours(9), source="beta.example", killed=fig(11, "at_least")),
             ]
         )[1]
@@ -332,7 +352,9 @@ def test_alert_ids_stable_across_runs() -> None:
 
 
 def test_claim_repeated_by_another_outlet_alerts_once() -> None:
-    claim = Attribution(party="Red Hand", role="claimed", channel="Telegram", evidence="Red Hand said it did it.")
+    claim = Attribution(
+        party="Red Hand", role="claimed", channel="Telegram", evidence="Red Hand said it did it."
+    )
     book, alerts = run(
         [
             article("a1", at=T0, attributions=[claim]),
@@ -353,14 +375,23 @@ def test_suspect_and_denial() -> None:
     book, alerts = run(
         [
             article("a1", at=T0, attributions=[Attribution(party="Blue Circle", role="suspected")]),
-            article("a2", at=T0 + hours(6), source="beta.example", attributions=[
-                Attribution(party="Blue Circle", role="denied", evidence="Blue Circle rejected the accusation."),
-                Attribution(party="Blue Circle", role="suspected"),
-            ]),
+            article(
+                "a2",
+                at=T0 + hours(6),
+                source="beta.example",
+                attributions=[
+                    Attribution(
+                        party="Blue Circle", role="denied", evidence="Blue Circle rejected the accusation."
+                    ),
+                    Attribution(party="Blue Circle", role="suspected"),
+                ],
+            ),
         ]
     )
     assert kinds(alerts) == [("suspect", "suspected", "Blue Circle"), ("denial", "denied_by", "Blue Circle")]
-    assert alerts[1].headline == "Portville, Atlantis — bombing: Blue Circle denied involvement — beta.example"
+    assert (
+        alerts[1].headline == "Portville, Atlantis — bombing: Blue Circle denied involvement — beta.example"
+    )
     view = summary(only(book))
     assert [p["party"] for p in view["suspected"]] == ["Blue Circle"]
     assert [p["party"] for p in view["denied_by"]] == ["Blue Circle"]
@@ -386,8 +417,12 @@ def test_two_incidents_in_one_city_a_week_apart_are_kept_apart() -> None:
             article("a1", at=T0, killed=fig(5)),
             article("b1", at=T0 + dt.timedelta(days=7), killed=fig(9), incident=later),
             # A day-late date for the first incident still joins it (within 3 days).
-            article("a2", at=T0 + hours(30), killed=fig(6),
-                    incident=PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=1)})),
+            article(
+                "a2",
+                at=T0 + hours(30),
+                killed=fig(6),
+                incident=PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=1)}),
+            ),
         ]
     )
     keys = [s.event_key for s in book.incidents]
@@ -402,17 +437,25 @@ def test_two_incidents_in_one_city_a_week_apart_are_kept_apart() -> None:
 def test_undated_report_joins_most_recently_active_incident() -> None:
     later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=7)})
     book, _ = run([article("a1", at=T0, killed=fig(5))], received_at=RECEIVED)
-    book, _ = run([article("b1", at=T0 + dt.timedelta(days=7), killed=fig(9), incident=later)], book,
-                  received_at=RECEIVED + hours(1))
-    book, alerts = run([article("u1", at=None, injured=fig(30), incident=IncidentDescriptor(place="Portville"))],
-                       book, received_at=RECEIVED + hours(2))
+    book, _ = run(
+        [article("b1", at=T0 + dt.timedelta(days=7), killed=fig(9), incident=later)],
+        book,
+        received_at=RECEIVED + hours(1),
+    )
+    book, alerts = run(
+        [article("u1", at=None, injured=fig(30), incident=IncidentDescriptor(place="Portville"))],
+        book,
+        received_at=RECEIVED + hours(2),
+    )
     assert [(a.event_key, a.kind.value) for a in alerts] == [(f"{KEY}-2031-05-13", "first_report")]
-    assert "injured" in book.incidents[1].current and "injured" not in book.incidents[0].current
+    assert "injured" in book.incidents[1].figures and "injured" not in book.incidents[0].figures
 
 
 def test_undated_incident_learns_its_date_and_key() -> None:
-    book, alerts = run([article("u1", at=None, killed=fig(3), incident=IncidentDescriptor(place="Portville"))],
-                       received_at=T0)
+    book, alerts = run(
+        [article("u1", at=None, killed=fig(3), incident=IncidentDescriptor(place="Portville"))],
+        received_at=T0,
+    )
     assert only(book).event_key == KEY and alerts[0].event_key == KEY
     assert only(book).label == "Portville"
     book, alerts = run([article("d1", at=T0 + hours(8), killed=fig(4))], book, received_at=T0 + hours(8))
@@ -426,8 +469,11 @@ def test_undated_incident_learns_its_date_and_key() -> None:
 def test_expiry_after_ttl_removes_incident() -> None:
     later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=10)})
     book, _ = run([article("a1", at=T0, killed=fig(5))], received_at=T0)
-    book, _ = run([article("b1", at=T0 + dt.timedelta(days=10), killed=fig(2), incident=later)], book,
-                  received_at=T0 + dt.timedelta(days=10))
+    book, _ = run(
+        [article("b1", at=T0 + dt.timedelta(days=10), killed=fig(2), incident=later)],
+        book,
+        received_at=T0 + dt.timedelta(days=10),
+    )
     kept, closed = expire(book, now=T0 + DEFAULT_TTL - hours(1))
     assert closed == [] and kept is book
     kept, closed = expire(book, now=T0 + DEFAULT_TTL)
@@ -446,8 +492,13 @@ def test_expiry_after_ttl_removes_incident() -> None:
 def test_state_round_trips_through_json() -> None:
     book, _ = run(
         [
-            article("a1", at=T0, killed=fig(20, "about"), hospitalized=fig(7),
-                    attributions=[Attribution(party="Red Hand", role="claimed", channel="statement")]),
+            article(
+                "a1",
+                at=T0,
+                killed=fig(20, "about"),
+                hospitalized=fig(7),
+                attributions=[Attribution(party="Red Hand", role="claimed", channel="statement")],
+            ),
             article("a2", at=None, source="beta.example", killed=fig(24, superseded=[20])),
         ]
     )
@@ -465,7 +516,12 @@ def test_state_round_trips_through_json() -> None:
 def test_summary_and_history_are_json_ready() -> None:
     book, _ = run(
         [
-            article("a1", at=T0, killed=fig(20, "at_least"), attributions=[Attribution(party="Red Hand", role="claimed")]),
+            article(
+                "a1",
+                at=T0,
+                killed=fig(20, "at_least"),
+                attributions=[Attribution(party="Red Hand", role="claimed")],
+            ),
             article("a2", at=T0 + hours(20), source="beta.example", killed=fig(26)),
         ]
     )
@@ -482,7 +538,7 @@ def test_summary_and_history_are_json_ready() -> None:
 
 
 def test_history_is_capped() -> None:
-    extractions = [article(f"h{i}", at=T0 + hours(i * 7), killed=fig(100 + i)) for i in range(MAX_HISTORY + 5)]
+    extractions = [article(f"h{i}", at=T0 + hours(i), killed=fig(100 + i)) for i in range(MAX_HISTORY + 5)]
     book, _ = run(extractions)
     state = only(book)
     assert len(state.history["killed"]) == MAX_HISTORY and state.history_dropped["killed"] == 5
@@ -502,3 +558,49 @@ def test_errors_are_explicit() -> None:
         fold(book, article("a2", at=T0, killed=fig(2)), coarse_key="other-key", received_at=RECEIVED)
     with pytest.raises(KeyError, match="unknown figure field"):
         only(book).figure("missing")
+
+
+def test_future_published_time_is_clamped_to_receipt() -> None:
+    # A time-zone slip dates the first article 30 days ahead; it must not freeze the figure.
+    book, _ = run([article("f1", at=T0 + dt.timedelta(days=30), killed=fig(10))], received_at=T0 + hours(1))
+    assert only(book).figures["killed"].effective == T0 + hours(1)
+    book, alerts = run([article("f2", at=T0 + hours(20), killed=fig(14))], book, received_at=T0 + hours(21))
+    assert kinds(alerts) == [("revised_up", "killed", 14)]
+
+
+def test_conflict_without_sources_names_articles() -> None:
+    _, alerts = run(
+        [
+            article("n1", at=T0, source=None, killed=fig(30)),
+            article("n2", at=T0 + hours(1), source=" ", killed=fig(25)),
+        ]
+    )
+    assert alerts[-1].kind is AlertKind.CONFLICT
+    assert alerts[-1].conflicting_sources == ["article n1", "article n2"]
+    assert alerts[-1].headline.endswith("25 (article n2) vs 30 (article n1)")
+
+
+def test_dated_report_long_after_undated_incident_starts_a_new_one() -> None:
+    undated = IncidentDescriptor(place="Portville")
+    book, _ = run([article("u1", at=None, killed=fig(3), incident=undated)], received_at=T0)
+    later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=10)})
+    at = T0 + dt.timedelta(days=10)
+    book, alerts = run([article("d1", at=at, killed=fig(7), incident=later)], book, received_at=at)
+    assert [s.event_key for s in book.incidents] == [KEY, f"{KEY}-2031-05-16"]
+    assert kinds(alerts) == [("first_report", "killed", 7)]
+
+
+def test_book_is_bounded_by_evicting_least_active(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("stream.incidents.MAX_INCIDENTS", 2)
+    book: IncidentBook | None = None
+    for week in range(3):
+        desc = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=7 * week)})
+        at = T0 + dt.timedelta(days=7 * week)
+        book, _ = fold(
+            book,
+            article(f"w{week}", at=at, killed=fig(week + 1), incident=desc),
+            coarse_key=KEY,
+            received_at=at,
+        )
+    assert book is not None
+    assert [s.event_key for s in book.incidents] == [f"{KEY}-2031-05-13", f"{KEY}-2031-05-20"]
