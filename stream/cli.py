@@ -132,6 +132,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.alerts:
+        from stream.replay_eval import run_replay_eval
+
+        run_replay_eval(Path(args.gold), Path(args.alerts), out=sys.stdout)
+        return 0
     from stream.evaluation import run_eval
 
     run_eval(Path(args.gold), misses=args.misses, out=sys.stdout)
@@ -275,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score the extractor against a gold JSONL file")
     p.add_argument("gold")
     p.add_argument("--misses", action="store_true", help="list each wrong article")
+    p.add_argument("--alerts", help="score this alert log (replay --json output) against the gold sequences instead")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="benchmarks: --extract (per article), --stream (end to end)")
