@@ -1,0 +1,100 @@
+"""Integration tests of incident state and alerts through the embedded broker and a worker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stream.models import Alert, AlertKind, Article
+from stream.runner import LocalStack
+from tests.helpers import alerts, drain, publish_and_drain
+
+pytestmark = pytest.mark.integration
+
+
+def art(article_id: str, published: str, text: str, source: str) -> Article:
+    return Article(id=article_id, text=text, published=published, source=source)
+
+
+FIRST = art(
+    "mosul-1", "2025-03-02T10:00:00Z",
+    "A car bomb exploded at a crowded market in the Iraqi city of Mosul on Sunday, killing at least 30 people "
+    "and wounding 52, police said.",
+    "wire-one.example",
+)
+REVISED = art(
+    "mosul-2", "2025-03-03T09:00:00Z",
+    "Iraqi officials on Monday revised the death toll from Sunday's car bombing in Mosul down from 30 to 24, "
+    "saying several victims had been counted twice.",
+    "daily-two.example",
+)
+LATE = art(
+    "mosul-late", "2025-03-02T13:00:00Z",
+    "The car bombing at a market in the northern Iraqi city of Mosul on Sunday killed 27 people, a hospital "
+    "official said.",
+    "weekly-three.example",
+)
+NEXT_WEEK = art(
+    "mosul-3", "2025-03-09T18:00:00Z",
+    "Another car bomb struck a bus station in Mosul, Iraq on Sunday, killing 11 people, a week after a market "
+    "bombing in the same city.",
+    "wire-one.example",
+)
+
+
+def killed(alert_list: list[Alert]) -> list[tuple[str, AlertKind, int | str]]:
+    return [(a.article_id, a.kind, a.current) for a in alert_list if a.field == "killed"]
+
+
+def test_revision_late_arrival_duplicate_and_next_incident(stack: LocalStack) -> None:
+    publish_and_drain(stack, [FIRST, REVISED])
+    got = alerts(stack)
+    assert killed(got) == [("mosul-1", AlertKind.FIRST_REPORT, 30), ("mosul-2", AlertKind.REVISED_DOWN, 24)]
+    revision = next(a for a in got if a.kind is AlertKind.REVISED_DOWN)
+    assert revision.previous == 30 and revision.source == "daily-two.example" and "24" in (revision.evidence or "")
+    event_key = revision.event_key
+
+    # Published before the revision but arriving after it: history only, no roll-back, no alert.
+    publish_and_drain(stack, [LATE])
+    # The same article twice: nothing new.
+    publish_and_drain(stack, [REVISED])
+    assert killed(alerts(stack)) == killed(got)
+    detail = json.loads(stack.worker.get(f"/incidents/{event_key}") or b"{}")
+    assert "mosul-late" in json.dumps(detail)
+    listing = json.loads(stack.worker.get("/incidents") or b"{}")
+    [mosul] = [i for i in listing["incidents"] if i["event_key"] == event_key]
+    assert json.dumps(mosul).count("24") >= 1
+
+    # Same city a week later: a different incident with its own first report.
+    publish_and_drain(stack, [NEXT_WEEK])
+    week = [a for a in alerts(stack) if a.article_id == "mosul-3" and a.field == "killed"]
+    assert [(a.kind, a.current) for a in week] == [(AlertKind.FIRST_REPORT, 11)]
+    assert week[0].event_key != event_key
+
+
+def test_outlets_naming_the_incident_differently_are_merged(stack: LocalStack) -> None:
+    a = art("quake-a", "2025-06-10T04:00:00Z",
+            "A powerful earthquake struck near Herat in western Afghanistan on Tuesday, killing at least 120 "
+            "people, officials said.", "one.example")
+    b = art("quake-b", "2025-06-10T20:00:00Z",
+            "The death toll from Tuesday's earthquake in Afghanistan's Herat province has risen to 310, the "
+            "disaster ministry said.", "two.example")
+    publish_and_drain(stack, [a, b])
+    got = killed(alerts(stack))
+    assert got == [("quake-a", AlertKind.FIRST_REPORT, 120), ("quake-b", AlertKind.REVISED_UP, 310)]
+    assert len({x.event_key for x in alerts(stack)}) == 1
+
+
+def test_restart_recovers_state_from_the_changelog(stack: LocalStack) -> None:
+    publish_and_drain(stack, [FIRST])
+    before = alerts(stack)
+    assert killed(before) == [("mosul-1", AlertKind.FIRST_REPORT, 30)]
+    assert stack.worker is not None
+    stack.worker.stop()
+    # A new worker with an EMPTY state directory: the table must come back from its changelog topic.
+    stack.worker = stack.new_worker(name="worker-2").start()
+    publish_and_drain(stack, [FIRST, REVISED])
+    after = alerts(stack)
+    assert killed(after) == [("mosul-1", AlertKind.FIRST_REPORT, 30), ("mosul-2", AlertKind.REVISED_DOWN, 24)]
+    assert len({a.alert_id for a in after}) == len(after)
