@@ -23,6 +23,7 @@ Incidents under one coarse key
       before the reported date (reports cannot precede the event).
     * An undated report joins the most recently active incident (latest receipt time).
     * Outlets naming one incident differently are already merged by the coarse key.
+    * An article with nothing to learn (no figure, no attribution) never opens an incident.
 
 Event key
     ``<coarse key>-<YYYY-MM-DD>`` with the incident date of the first dated report, e.g.
@@ -32,17 +33,21 @@ Event key
 
 Current figure (per field: killed, injured, hospitalized)
     * The first figure for a field is a ``first_report``.
-    * A report effectively published *earlier* than the current figure's report is a late
-      arrival: it is kept in the history and never changes the figure nor raises an alert.
-    * Same value, later report: the later report becomes the current figure's source; no
-      alert. A qualifier-only change ("at least 84" then "84") updates the qualifier silently.
+    * The current figure's report is the latest report stating the current value. A report
+      effectively published *earlier* than it is a late arrival: kept in the history, it
+      never changes the figure nor raises an alert (not even a conflict).
+    * Same value, later report: the later report becomes the current figure's report; no
+      alert. A qualifier-only change ("at least 84" then "84") updates the qualifier silently:
+      the wording changed, the count did not.
     * Different value, later report: a revision (``revised_up`` / ``revised_down``, with the
       old value and qualifier in ``previous`` / ``previous_qualifier``) — except a *conflict*:
       another outlet, published within ``CONFLICT_WINDOW`` (6 h) of the current figure's
       report, gives a LOWER figure without saying it revises anything. Tolls rise as victims
       are counted, so a higher figure at about the same time is an update, while a lower one
       is a competing or stale count: the current figure stands and a ``conflict`` alert
-      names both sources (``previous`` = the standing figure, ``current`` = the new one).
+      names both sources (``previous`` = the standing figure, ``current`` = the new one,
+      ``conflicting_sources`` = [standing source, new source]; an article id stands in for
+      a missing source).
     * An explicit revision in the text (``Figure.superseded`` non-empty, "revised down from
       103 to 84") is always a revision, even within the window and even if the article also
       repeats the old figure; so is a different figure from the same outlet (it updated
@@ -52,8 +57,9 @@ Responsibility
     A party that claims, is suspected or denies for the first time under the incident raises
     ``claim`` / ``suspect`` / ``denial``; the same party in the same role from another outlet
     is recorded (sources, report count) but raises nothing. A party suspected after it has
-    claimed is recorded silently (the claim says more). First-seen time, source, article,
-    channel and evidence are kept per party and role.
+    claimed is recorded silently (the claim says more). A late-arriving article still raises
+    an alert for a party new to the incident. First-seen time (earliest effective time),
+    source, article, channel and evidence are kept per party and role.
 
 Idempotence
     Each article leaves two fingerprints (hash of its id, hash of its content without id);
@@ -62,13 +68,15 @@ Idempotence
     ignored too (logged): updated versions need a new id. Alert ids come from
     ``Alert.make_id`` over the fact, and each incident remembers the ids it emitted, so a
     fact is never emitted twice — even a value revised back to (e.g. 84 → 90 → 84) updates
-    the figure without a second identical alert.
+    the figure without a second identical alert. Replaying the topic into an empty table
+    re-creates the same alerts with the same ids, so subscribers can de-duplicate on ids.
 
 Bounds
     History is capped per field (``MAX_HISTORY`` latest reports, a dropped count is kept),
     fingerprints and emitted ids are capped FIFO, and so are sources per party. Incidents
     with no article for ``DEFAULT_TTL`` (14 days, by receipt time) are closed by
-    :func:`expire`; a book over ``MAX_INCIDENTS`` evicts its least recently active incident.
+    :func:`expire`; a book over ``MAX_INCIDENTS`` evicts its least recently active incident
+    (logged). Callers keeping per-incident metrics should also drop ``former_keys``.
 """
 
 from __future__ import annotations
@@ -80,7 +88,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stream.alerts import format_figure, make_alert
 from stream.models import (
@@ -117,6 +125,9 @@ ReportOutcome = Literal[
     "first_report", "revised_up", "revised_down", "confirmed", "qualifier_changed", "conflict", "late"
 ]
 
+#: Table values outlive deployments: unknown keys from a newer worker are ignored, not fatal.
+_STORED = ConfigDict(extra="ignore")
+
 _ROLE_ORDER: tuple[ResponsibilityRole, ...] = ("claimed", "suspected", "denied")
 _ROLE_FIELD: dict[str, str] = {"claimed": "claimed_by", "suspected": "suspected", "denied": "denied_by"}
 _ROLE_KIND: dict[str, AlertKind] = {
@@ -129,7 +140,7 @@ _ROLE_KIND: dict[str, AlertKind] = {
 class FigureReport(BaseModel):
     """One article's figure for one field, whatever it did to the current figure."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STORED
 
     value: int
     qualifier: Qualifier
@@ -147,7 +158,7 @@ class FigureReport(BaseModel):
 class CurrentFigure(BaseModel):
     """The figure that stands for a field: the latest report stating the current value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STORED
 
     value: int
     qualifier: Qualifier
@@ -164,7 +175,7 @@ class CurrentFigure(BaseModel):
 class ResponsibilityEntry(BaseModel):
     """A party in one role (claimed, suspected, denied), with who reported it first."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STORED
 
     party: str
     role: ResponsibilityRole
@@ -181,7 +192,7 @@ class ResponsibilityEntry(BaseModel):
 class IncidentState(BaseModel):
     """Everything known about one real incident; see the module docstring for the rules."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STORED
 
     event_key: str
     coarse_key: str
@@ -202,6 +213,14 @@ class IncidentState(BaseModel):
     emitted: list[str] = Field(default_factory=list)
     former_keys: list[str] = Field(default_factory=list)
 
+    @field_validator("figures", "history", "history_dropped")
+    @classmethod
+    def _known_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(FIGURE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown figure field(s) {unknown}; expected keys among {FIGURE_FIELDS}")
+        return value
+
     def figure(self, field: str) -> CurrentFigure | None:
         _check_field(field)
         return self.figures.get(field)
@@ -213,7 +232,7 @@ class IncidentState(BaseModel):
 class IncidentBook(BaseModel):
     """All incidents under one coarse key: the Faust table value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STORED
 
     coarse_key: str
     incidents: list[IncidentState] = Field(default_factory=list)

@@ -604,3 +604,11 @@ def test_book_is_bounded_by_evicting_least_active(monkeypatch: pytest.MonkeyPatc
         )
     assert book is not None
     assert [s.event_key for s in book.incidents] == [f"{KEY}-2031-05-13", f"{KEY}-2031-05-20"]
+
+
+def test_stored_state_rejects_unknown_figure_fields() -> None:
+    book, _ = run([article("a1", at=T0, killed=fig(1))])
+    payload = book.model_dump(mode="json")
+    payload["incidents"][0]["figures"]["wounded"] = payload["incidents"][0]["figures"]["killed"]
+    with pytest.raises(ValueError, match="unknown figure field"):
+        IncidentBook.model_validate(payload)
