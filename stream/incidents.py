@@ -367,6 +367,29 @@ def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor) -> Non
     state.label = label_for(desc, state.coarse_key)
 
 
+def _writable(state: IncidentState) -> IncidentState:
+    """A copy of ``state`` that ``fold`` may mutate without touching the caller's book.
+
+    Much cheaper than a deep copy of a full history: ``CurrentFigure`` and ``FigureReport``
+    objects are never mutated (they are replaced or appended), so they are shared; every
+    container and every mutable member is copied.
+    """
+    return state.model_copy(
+        update={
+            "descriptor": state.descriptor.model_copy(),
+            "figures": dict(state.figures),
+            "history": {field: list(reports) for field, reports in state.history.items()},
+            "history_dropped": dict(state.history_dropped),
+            "responsibility": [
+                e.model_copy(update={"sources": list(e.sources)}) for e in state.responsibility
+            ],
+            "fingerprints": list(state.fingerprints),
+            "emitted": list(state.emitted),
+            "former_keys": list(state.former_keys),
+        }
+    )
+
+
 def _push(items: list[str], value: str, cap: int) -> None:
     items.append(value)
     if len(items) > cap:
@@ -571,7 +594,12 @@ def fold(
             "the table entry and the extraction's key must agree"
         )
     received = _utc(received_at, name="received_at")
-    book = IncidentBook(coarse_key=coarse_key) if book is None else book.model_copy(deep=True)
+    # Copy-on-write: the list is copied now, the one incident we touch further down.
+    book = (
+        IncidentBook(coarse_key=coarse_key)
+        if book is None
+        else book.model_copy(update={"incidents": list(book.incidents)})
+    )
 
     fp_id, fp_content = fingerprints(extraction)
     for state in book.incidents:
@@ -606,7 +634,7 @@ def fold(
         logger.info("new incident %s (%s)", state.event_key, state.label)
         _evict(book)
     else:
-        state = book.incidents[index]
+        state = book.incidents[index] = _writable(book.incidents[index])
 
     _learn_descriptor(state, extraction.incident)
     state.first_seen = min(state.first_seen, report.effective)

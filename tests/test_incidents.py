@@ -195,11 +195,29 @@ def test_duplicate_article_by_id_or_content_yields_nothing() -> None:
     assert again == [] and book4.model_dump(mode="json") == before
 
 
-def test_fold_does_not_mutate_its_input() -> None:
-    book, _ = run([article("a1", at=T0, killed=fig(10))])
-    before = book.model_dump(mode="json")
-    fold(book, article("a2", at=T0 + hours(20), killed=fig(30)), coarse_key=KEY, received_at=RECEIVED)
-    assert book.model_dump(mode="json") == before
+def test_fold_never_mutates_a_book_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every intermediate book must stay as it was, whatever the later folds change.
+    monkeypatch.setattr("stream.incidents.MAX_HISTORY", 2)
+    claim = Attribution(party="Red Hand", role="claimed")
+    steps = [
+        article("m1", at=None, killed=fig(10), incident=IncidentDescriptor(place="Portville")),
+        article("m2", at=T0 + hours(1), killed=fig(12), attributions=[claim]),  # learns date and key
+        article(
+            "m3", at=T0, source="beta.example", killed=fig(9), attributions=[claim]
+        ),  # late, earlier claim
+        article("m4", at=T0 + hours(2), source="gamma.example", killed=fig(11)),  # conflict
+        article("m5", at=T0 + hours(20), killed=fig(15), injured=fig(3)),  # history cap
+    ]
+    book: IncidentBook | None = None
+    snapshots: list[tuple[IncidentBook, dict[str, object]]] = []
+    for step in steps:
+        book, _ = fold(book, step, coarse_key=KEY, received_at=T0 + hours(3))
+        snapshots.append((book, book.model_dump(mode="json")))
+        fold(book, step, coarse_key=KEY, received_at=T0 + hours(4))  # duplicate path too
+    for kept, snapshot in snapshots:
+        assert kept.model_dump(mode="json") == snapshot
+    assert book is not None and only(book).history_dropped == {"killed": 3}
+    assert only(book).parties("claimed")[0].article_id == "m3"
 
 
 def test_qualifier_only_change_updates_silently() -> None:
