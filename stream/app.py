@@ -154,6 +154,8 @@ def create_app(settings: Settings) -> faust.App:
 
     def _publish_metrics(book: IncidentBook) -> None:
         for state in book.incidents:
+            for former in state.former_keys:
+                metrics.drop_incident(former)
             metrics.set_incident_figures(
                 state.event_key, state.label,
                 {field: figure.value for field, figure in state.figures.items()},
@@ -183,8 +185,11 @@ def create_app(settings: Settings) -> faust.App:
             read = monitor.tp_read_offsets.get(tp, -1)
             metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(max(end - read - 1, 0))
 
+    def _books() -> list[IncidentBook]:
+        return [IncidentBook.model_validate(stored) for stored in incidents.values()]
+
     def _open_states() -> list[Any]:
-        return [s for stored in incidents.values() for s in IncidentBook.model_validate(stored).incidents]
+        return [state for book in _books() for state in book.incidents]
 
     @app.page("/incidents")
     class IncidentList(View):
@@ -194,8 +199,9 @@ def create_app(settings: Settings) -> faust.App:
     @app.page("/incidents/{event_key}")
     class IncidentDetail(View):
         async def get(self, request: Request, event_key: str) -> Response:
-            for state in _open_states():
-                if state.event_key == event_key:
+            for book in _books():
+                state = book.get(event_key)
+                if state is not None:
                     return self.json(history(state))
             return self.json({"error": f"no open incident {event_key!r} on this worker"}, status=404)
 
