@@ -136,10 +136,13 @@ def create_app(settings: Settings) -> faust.App:
             message = ExtractionMessage.model_validate_json(event.value)
             stored = incidents.get(coarse_key)
             book = IncidentBook.model_validate(stored) if stored else None
+            before = {state.event_key for state in book.incidents} if book else set()
             book, alerts = fold(
                 book, message.extraction, coarse_key=coarse_key, received_at=message.article_timestamp
             )
             incidents[coarse_key] = book.model_dump(mode="json")
+            for evicted in before - {state.event_key for state in book.incidents}:
+                metrics.drop_incident(evicted)
             _publish_metrics(book)
             now = dt.datetime.now(dt.UTC)
             for alert in alerts:
