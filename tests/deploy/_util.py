@@ -18,7 +18,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 
-# The tool virtualenv that holds check-jsonschema (and PyYAML).  It is kept
+# The tool virtualenv that holds check-jsonschema (and, through it, ruamel.yaml).  It is kept
 # apart from the project's .venv because check-jsonschema needs a newer click
 # than faust-streaming accepts.
 TOOLS_VENV = Path(os.environ.get("TOLLWATCH_TOOLS_VENV", REPO / ".venv-tools"))
@@ -26,7 +26,7 @@ TOOLS_VENV = Path(os.environ.get("TOLLWATCH_TOOLS_VENV", REPO / ".venv-tools"))
 INSTALL_HINT_PROMTOOL = "promtool not found: apt-get install -y prometheus (Debian package, provides /usr/bin/promtool)"
 INSTALL_HINT_TOOLS = (
     "tool venv not found: python3 -m venv .venv-tools && "
-    ".venv-tools/bin/pip install check-jsonschema pyyaml"
+    ".venv-tools/bin/pip install check-jsonschema  (or `make tools`)"
 )
 
 
@@ -54,6 +54,22 @@ def tools_python() -> str | None:
     return str(candidate) if candidate.exists() else None
 
 
+# Run by the tool venv's Python: PyYAML if installed, else ruamel.yaml, which
+# check-jsonschema depends on (so `pip install check-jsonschema` is enough).
+_YAML_TO_JSON = """
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as fh:
+    try:
+        import yaml
+    except ImportError:
+        from ruamel.yaml import YAML
+        data = YAML(typ="safe", pure=True).load(fh)
+    else:
+        data = yaml.safe_load(fh)
+json.dump(data, sys.stdout)
+"""
+
+
 class YamlUnavailable(RuntimeError):
     pass
 
@@ -62,7 +78,7 @@ def load_yaml(path: Path) -> Any:
     """Parse a YAML file.
 
     Uses PyYAML in-process when the project venv has it, otherwise the tool
-    venv's Python (which has PyYAML) converts the file to JSON.  Raises
+    venv's Python converts the file to JSON (PyYAML or ruamel.yaml there).  Raises
     YamlUnavailable when neither is there (callers skip).
     """
     try:
@@ -72,19 +88,14 @@ def load_yaml(path: Path) -> Any:
         if py is None:
             raise YamlUnavailable("no PyYAML in this venv and " + INSTALL_HINT_TOOLS) from None
         proc = subprocess.run(
-            [
-                py,
-                "-c",
-                "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1], encoding='utf-8')), sys.stdout)",
-                str(path),
-            ],
+            [py, "-c", _YAML_TO_JSON, str(path)],
             capture_output=True,
             text=True,
             timeout=60,
         )
         if proc.returncode != 0:
-            if "No module named 'yaml'" in proc.stderr:
-                raise YamlUnavailable("PyYAML missing from the tool venv: " + INSTALL_HINT_TOOLS)
+            if "No module named" in proc.stderr:
+                raise YamlUnavailable("no YAML library in the tool venv: " + INSTALL_HINT_TOOLS)
             raise ValueError(f"cannot parse {path}: {proc.stderr.strip()}")
         return json.loads(proc.stdout)
     with open(path, encoding="utf-8") as fh:
