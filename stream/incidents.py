@@ -33,16 +33,19 @@ Event key
 
 Current figure (per field: killed, injured, hospitalized)
     * The first figure for a field is a ``first_report``.
-    * The current figure's report is the latest report stating the current value. A report
-      effectively published *earlier* than it is a late arrival: kept in the history, it
-      never changes the figure nor raises an alert (not even a conflict).
+    * A dated report published *earlier* than the newest dated report the field has
+      accepted is a late arrival: kept in the history, it never changes the figure nor raises
+      an alert (not even a conflict).
+    * An undated report is placed by arrival: it is never late, and it can be replaced by
+      any report that arrives after it. (Comparing it by its receipt time would let one
+      undated article in a replay of older news lock the figure against every dated one.)
     * Same value, later report: the later report becomes the current figure's report; no
       alert. A qualifier-only change ("at least 84" then "84") updates the qualifier silently:
       the wording changed, the count did not.
     * Different value, later report: a revision (``revised_up`` / ``revised_down``, with the
       old value and qualifier in ``previous`` / ``previous_qualifier``) — except a *conflict*:
-      another outlet, published within ``CONFLICT_WINDOW`` (6 h) of the current figure's
-      report, gives a LOWER figure without saying it revises anything. Tolls rise as victims
+      another outlet, published (both dated) within ``CONFLICT_WINDOW`` (6 h) of the current
+      figure's report, gives a LOWER figure without saying it revises anything. Tolls rise as victims
       are counted, so a higher figure at about the same time is an update, while a lower one
       is a competing or stale count: the current figure stands and a ``conflict`` alert
       names both sources (``previous`` = the standing figure, ``current`` = the new one,
@@ -426,6 +429,23 @@ def _current_from(
     )
 
 
+def _is_late(state: IncidentState, field: str, report: _Report) -> bool:
+    """A dated report older than the newest dated report the field has accepted.
+
+    Undated reports are never late (they are placed by arrival), and an undated current figure
+    does not shield the field from an older dated report either: the comparison is with the
+    newest *dated* report in the history, so replays of historical articles mixed with undated
+    ones keep the order the dates give.
+    """
+    if report.published is None:
+        return False
+    newest = max(
+        (r.effective for r in state.history.get(field, []) if r.published is not None and r.outcome != "late"),
+        default=None,
+    )
+    return newest is not None and report.effective < newest
+
+
 def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report) -> _AlertSpec | None:
     """Update one field's current figure and history; return the alert it warrants, if any."""
     cur = state.figures.get(field)
@@ -436,15 +456,14 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
             fig, report, since=report.effective, since_source=report.source, reports=1
         )
         spec = _AlertSpec(AlertKind.FIRST_REPORT, field, fig.value, fig.qualifier, evidence=fig.evidence)
-    elif report.effective < cur.effective:
+    elif _is_late(state, field, report):
         outcome = "late"
         logger.debug(
-            "%s %s: late report %s (%s < %s) kept in history",
+            "%s %s: late report %s (published %s) kept in history",
             state.event_key,
             field,
             report.article_id,
-            report.effective,
-            cur.effective,
+            report.published,
         )
     elif fig.value == cur.value:
         outcome = "confirmed" if fig.qualifier == cur.qualifier else "qualifier_changed"
@@ -454,7 +473,8 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
     else:
         explicit = bool(fig.superseded)
         same_source = bool(report.source) and report.source == cur.source
-        within = report.effective - cur.effective <= CONFLICT_WINDOW
+        both_dated = report.published is not None and cur.published is not None
+        within = both_dated and report.effective - cur.effective <= CONFLICT_WINDOW
         if within and fig.value < cur.value and not explicit and not same_source:
             outcome = "conflict"
             spec = _AlertSpec(

@@ -288,14 +288,26 @@ def test_revision_back_to_an_alerted_value_is_not_emitted_twice() -> None:
     assert only(book).figures["killed"].value == 40  # the figure still follows the story
 
 
-def test_articles_without_published_use_receipt_time() -> None:
+def test_undated_articles_are_placed_by_arrival() -> None:
     book, alerts = run([article("a1", at=None, killed=fig(10))], received_at=T0 + hours(5))
     cur = only(book).figures["killed"]
     assert cur.published is None and cur.effective == T0 + hours(5)
     assert alerts[0].published is None
-    # A dated article published before that receipt time is a late arrival.
+    # A dated article arriving after an undated one is not late, whatever its date: it revises.
     book, alerts = run([article("a2", at=T0, killed=fig(99))], book)
-    assert alerts == [] and only(book).figures["killed"].value == 10
+    assert [a.kind for a in alerts] == [AlertKind.REVISED_UP] and only(book).figures["killed"].value == 99
+
+
+def test_undated_current_figure_does_not_shield_against_older_dated_reports() -> None:
+    book, _ = run([article("d1", at=T0 + hours(24), killed=fig(84))])
+    book, alerts = run([article("u1", at=None, killed=fig(90))], book, received_at=T0 + hours(200))
+    assert [a.kind for a in alerts] == [AlertKind.REVISED_UP]
+    # Published before d1, the newest dated report: late, even though the current figure is undated.
+    book, alerts = run([article("d0", at=T0, killed=fig(70))], book)
+    assert alerts == [] and only(book).figures["killed"].value == 90
+    # Published after d1: a revision.
+    book, alerts = run([article("d2", at=T0 + hours(48), killed=fig(92))], book)
+    assert [(a.kind, a.current) for a in alerts] == [(AlertKind.REVISED_UP, 92)]
 
 
 # --- the shape of a real story ---------------------------------------------------------------
