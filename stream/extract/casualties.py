@@ -37,6 +37,7 @@ TOLL_LOOKBACK = 160
 _WORDS_AHEAD = re.compile(r"^\W*(?:[\w'.%-]+(?:\W+|$)){0," + str(RIGHT_WINDOW_WORDS) + "}")
 _STOP = re.compile(r"[;:]|,(?!\d)|\s(?:and|but|while|whereas|or)\s|\s-\s")
 _YEARLIKE = re.compile(r"^(?:19|20)\d\d$")
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ class _Rules:
     month_adjacent: re.Pattern[str]
     killed_term: re.Pattern[str]
     injured_term: re.Pattern[str]
+    triggers: tuple[str, ...]
+    stale_triggers: tuple[str, ...]
 
 
 @cache
@@ -138,6 +141,8 @@ def _rules() -> _Rules:
         ),
         killed_term=re.compile(rf"\b{lexicon.alternation(terms['killed'])}\b", ignore),
         injured_term=re.compile(rf"\b{lexicon.alternation(terms['injured'])}\b", ignore),
+        triggers=tuple(t.lower() for t in data["sentence_triggers"]),
+        stale_triggers=tuple(t.lower() for t in data["stale_triggers"]),
     )
 
 
@@ -218,12 +223,13 @@ def _classify_window(window: str, *, rest: str = "") -> tuple[str | None, bool]:
 def _toll_field(left: str) -> tuple[str | None, bool]:
     """Field of a toll phrase ending right before a number ('the death toll rose to')."""
     rules = _rules()
-    far = rules.toll_verb_far.search(left)
+    tail = left[-60:]
+    far = rules.toll_verb_far.search(tail)
     if far is None:
-        near = rules.toll_verb_near.search(left)
+        near = rules.toll_verb_near.search(tail)
         if near is None:
             return None, False
-        recent = left[max(0, near.start() - rules.toll_near_chars):]
+        recent = left[max(0, len(left) - len(tail) + near.start() - rules.toll_near_chars):]
     else:
         recent = left[-TOLL_LOOKBACK:]
     nouns = list(rules.toll_nouns.finditer(recent))
@@ -254,7 +260,10 @@ def _is_count(text: str, number: NumberMention, left: str, window: str) -> bool:
     if not number.is_word and _YEARLIKE.match(number.text) and not rules.right_terms.match(window.lstrip()):
         if not re.match(r"^\s*(?:people|persons|others|victims)\b", window, re.IGNORECASE):
             return False
-    if rules.month_adjacent.search(left[-12:]) or rules.month_adjacent.match(text[number.end:number.end + 16]):
+    around = text[max(0, number.start - 12):number.end + 16].lower()
+    if any(m in around for m in _MONTH_STEMS) and (
+        rules.month_adjacent.search(left[-12:]) or rules.month_adjacent.match(text[number.end:number.end + 16])
+    ):
         return False
     if rules.unit_first.match(window) or rules.non_count_left.search(left[-14:]):
         return False
@@ -264,15 +273,24 @@ def _is_count(text: str, number: NumberMention, left: str, window: str) -> bool:
 def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     rules = _rules()
     text = sentence.text
+    lowered = text.lower()
+    if not any(t in lowered for t in rules.triggers):
+        return
     numbers = find_numbers(text)
     if not numbers:
         return
     masked = _mask_parentheticals(text)
     visible = [n for n in numbers if masked[n.start] != " "]
-    demote_sentence = bool(rules.stale.search(sentence.text)) or scope.mentions_other_place(sentence)
-    downward = bool(rules.downward.search(sentence.text))
+    demote_sentence: bool | None = None  # computed on first use: most sentences have no figure
+    downward = "down" in lowered or "lower" in lowered or "reduc" in lowered or "drop" in lowered \
+        or "fell" in lowered or "decreas" in lowered
+    if downward:
+        downward = bool(rules.downward.search(text))
     pending_from: list[Revision] = []
     for number in numbers:
+        local = lowered[max(0, number.start - 90):number.end + 110]
+        if not any(t in local for t in rules.triggers):
+            continue
         inside = masked[number.start] == " "
         following = next((n for n in (numbers if inside else visible) if n.start > number.start), None)
         left_full = text[: number.start]
@@ -285,7 +303,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT
         left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full
 
-        if rules.revision_from.search(left):
+        if rules.revision_from.search(left[-60:]):
             field_name = _nearest_toll_field(text, number.start) or _classify_window(window)[0]
             revision = Revision(field_name, number.value, None, downward, sentence)
             found.revisions.append(revision)
@@ -301,7 +319,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             name = open_revision.field or _nearest_toll_field(text, number.start)
             open_revision.field = open_revision.field or name
             strength = 2
-        inherit = name is None and bool(rules.revision_anaphora.search(left))
+        inherit = name is None and bool(rules.revision_anaphora.search(left[-90:]))
         if inherit:
             previous = found.mentions[-1] if found.mentions else None
             if previous is None:
@@ -309,10 +327,10 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             name, strength = previous.field, 2
             found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
         if name is None:
-            verb = rules.left_verbs.search(left)
+            verb = rules.left_verbs.search(left[-50:])
             if verb is not None:
                 name = verb.lastgroup
-        if name is None and rules.claimed_lives.search(left) and rules.lives_after.match(window):
+        if name is None and rules.claimed_lives.search(left[-30:]) and rules.lives_after.match(window):
             name = "killed"
         if name is None:
             name, is_toll = _toll_field(left_full)
@@ -328,11 +346,15 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         if name is None:
             continue
         if name != "hospitalized":
-            if subset or rules.subset_left.search(left):
+            if subset or rules.subset_left.search(left[-50:]):
                 continue
-        if rules.increment_right.match(window) or rules.increment_left.search(left):
+        if rules.increment_right.match(window) or rules.increment_left.search(left[-30:]):
             continue
         subset_noun = bool(rules.subset_noun_first.match(window)) and name != "hospitalized"
+        if demote_sentence is None:
+            demote_sentence = scope.mentions_other_place(sentence) or (
+                any(t in lowered for t in rules.stale_triggers) and rules.stale.search(text) is not None
+            )
         if open_revision is not None and open_revision.field is None:
             open_revision.field = name
         found.mentions.append(

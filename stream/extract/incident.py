@@ -133,60 +133,70 @@ class PlaceMention:
     embedded: bool  # part of a longer proper name ("Boston Marathon", "Mandalay Bay")
 
 
+_CAPITALISED_RUN = re.compile(
+    r"(?<![\w'-])[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*"
+    r"(?:[ ](?:(?:de|del|la|le|al|el|du|da|of|the|es|sur|upon)[ ])?[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*)*"
+)
+
+
 def find_places(sentence: Sentence) -> list[PlaceMention]:
-    """Gazetteer names in one sentence (capitalised word sequences of up to four words)."""
+    """Gazetteer names in one sentence: sub-spans (up to four words) of capitalised runs."""
     gaz = gazetteer()
     text = sentence.text
-    tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
     found: list[PlaceMention] = []
-    i = 0
-    count = len(tokens)
-    while i < count:
-        start, _, word = tokens[i]
-        if not word[0].isupper() or (word.isupper() and len(word) > 3):
-            i += 1
-            continue
-        first = fold(word)
-        if first.endswith("'s"):
-            first = first[:-2]
-        longest = gaz.first_words.get(first)
-        if longest is None:
-            i += 1
-            continue
-        matched = False
-        for size in range(min(longest, count - i), 0, -1):
-            span = tokens[i:i + size]
-            end = span[-1][1]
-            if size > 1 and (
-                any(not (w[0].isupper() or w.lower() in _CONNECTORS) for _, _, w in span[1:])
-                or any(c in text[start:end] for c in ",;:()")
-            ):
-                continue
-            key = " ".join([first, *(fold(w) for _, _, w in span[1:])]) if size > 1 else first
+    for run in _CAPITALISED_RUN.finditer(text):
+        run_text = run.group(0)
+        if " " not in run_text:
+            key = fold(run_text)
             if key.endswith("'s"):
                 key = key[:-2]
-            kind = (
-                "country" if key in gaz.countries
-                else "city" if key in gaz.cities
-                else "demonym" if key in gaz.demonyms
-                else None
-            )
-            if kind is None:
+            if key not in gaz.first_words:
                 continue
-            before = tokens[i - 1] if i > 0 else None
-            after = tokens[i + size] if i + size < count else None
-            embedded = kind == "city" and (
-                (after is not None and after[2][0].isupper() and text[end:after[0]] == " ")
-                or (before is not None and before[2][0].isupper() and text[before[1]:start] == " "
-                    and i - 1 > 0)
-            )
-            found.append(PlaceMention(sentence.index, start, end, key, kind, embedded))
-            i += size
-            matched = True
-            break
-        if not matched:
-            i += 1
+        words = [(m.start() + run.start(), m.end() + run.start(), m.group(0)) for m in _TOKEN.finditer(run_text)]
+        count = len(words)
+        i = 0
+        while i < count:
+            start, _, word = words[i]
+            if not word[0].isupper() or (word.isupper() and len(word) > 3):
+                i += 1
+                continue
+            first = fold(word)
+            if first.endswith("'s"):
+                first = first[:-2]
+            longest = gaz.first_words.get(first)
+            if longest is None:
+                i += 1
+                continue
+            matched = False
+            for size in range(min(longest, count - i), 0, -1):
+                end = words[i + size - 1][1]
+                if size > 1:
+                    key = " ".join([first, *(fold(w) for _, _, w in words[i + 1:i + size])])
+                else:
+                    key = first
+                if key.endswith("'s"):
+                    key = key[:-2]
+                kind = (
+                    "country" if key in gaz.countries
+                    else "city" if key in gaz.cities
+                    else "demonym" if key in gaz.demonyms
+                    else None
+                )
+                if kind is None:
+                    continue
+                initial = 1 if i >= 1 and _sentence_start(text, run.start()) else 0
+                embedded = kind == "city" and (i - initial > 0 or i + size < count)
+                found.append(PlaceMention(sentence.index, start, end, key, kind, embedded))
+                i += size
+                matched = True
+                break
+            if not matched:
+                i += 1
     return found
+
+
+def _sentence_start(text: str, position: int) -> bool:
+    return text[:position].strip() == ""
 
 
 _LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|outside|city of|town of|capital,?|village of|province of)\s+(?:the\s+)?$", re.I)
@@ -419,9 +429,7 @@ def _date_rules() -> _DateRules:
         relative_days=relative,
         penalty=re.compile(data["date_penalty_context"], re.IGNORECASE),
         bonus=re.compile(data["date_bonus_context"], re.IGNORECASE),
-        prefilter=re.compile(
-            r"\d|\b(?:" + lexicon.alternation([*weekdays, *relative]) + r")", re.IGNORECASE
-        ),
+        prefilter=re.compile(r"\d"),
     )
 
 
@@ -432,6 +440,9 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
               31, 30, 31][month - 1]:
         return None
     return dt.date(year, month, day)
+
+
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,10 +458,12 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
     rules = _date_rules()
     text = sentence.text
     found: list[DateMention] = []
-    if not rules.prefilter.search(text):
-        return found
+    lowered = text.lower()
+    has_digit = rules.prefilter.search(text) is not None
+    has_month = has_digit and any(m in lowered for m in _MONTH_STEMS)
     taken: list[tuple[int, int]] = []
-    for pattern in (rules.iso, rules.explicit_mdy, rules.explicit_dmy):
+    patterns = (rules.iso, rules.explicit_mdy, rules.explicit_dmy) if has_month else (rules.iso,) if has_digit else ()
+    for pattern in patterns:
         for m in pattern.finditer(text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
@@ -472,12 +485,13 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
                     continue
             taken.append((m.start(), m.end()))
             found.append(DateMention(date, sentence.index, m.start(), 1.0 if year_text else 0.9))
-    if published is not None:
+    if published is not None and "day" in lowered:
         for m in rules.weekday.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
                 continue
             back = (published.weekday() - rules.weekdays[m.group("weekday").lower()]) % 7
             found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8))
+    if published is not None and any(w in lowered for w in ("day", "night", "morning", "afternoon", "evening")):
         for m in rules.relative.finditer(text):
             offset = rules.relative_days[m.group("rel").lower()]
             found.append(DateMention(published + dt.timedelta(days=offset), sentence.index, m.start(), 0.7))
@@ -587,11 +601,16 @@ class Scope:
         return sentence.index in self.other_place_sentences
 
     def is_historical(self, text: str, position: int) -> bool:
-        """A year before the incident's close to ``position``, or after 'deadliest ... since'."""
+        """A year before the incident's close to ``position``, inside 'deadliest ... since ...',
+        or a past-attack phrase ('in the past', 'previous attacks') in the same clause."""
         rules = _scope_rules()
         for since in rules.since_clause.finditer(text):
             if since.start() < position < since.end():
                 return True
+        segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
+        ends = [i for i in (text.find(",", position), text.find(";", position)) if i >= 0]
+        if rules.past_phrases.search(text, segment_start, min(ends, default=len(text))):
+            return True
         if self.ref_year is None:
             return False
         lo = max(0, position - rules.year_window)
@@ -605,15 +624,15 @@ class Scope:
 
 
 def sentence_about_other(text: str) -> bool:
-    """Sentence-level marks: opens on a past month/year, past-attack phrase, 'that attack'."""
+    """Sentence-level marks: opens on a past month or year, or says 'that attack'."""
     rules = _scope_rules()
-    return bool(
-        rules.sentence_start_past.search(text) or rules.past_phrases.search(text) or rules.demonstrative.search(text)
-    )
+    if rules.sentence_start_past.match(text):
+        return True
+    lowered = text.lower()
+    return ("that " in lowered or "those " in lowered) and rules.demonstrative.search(text) is not None
 
 
-def build_scope(doc: Document, place: Place, *, ref_year: int | None) -> Scope:
-    other = frozenset(s.index for s in doc.sentences if sentence_about_other(s.text))
+def build_scope(doc: Document, place: Place, *, ref_year: int | None, other: frozenset[int]) -> Scope:
     by_sentence: dict[int, list[PlaceMention]] = defaultdict(list)
     for m in place.mentions:
         by_sentence[m.sentence].append(m)
@@ -663,7 +682,8 @@ def event_key(*, country: str | None, city: str | None, kind: str | None) -> str
 def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis:
     """Describe the incident of one article and the scope rules for the other extractors."""
     pub_date = published.date() if published else None
-    pre_other = frozenset(s.index for s in doc.sentences if sentence_about_other(s.text))
+    other = frozenset(s.index for s in doc.sentences if sentence_about_other(s.text))
+    pre_other = other
     date = resolve_date(doc, published=pub_date, skip=pre_other)
     ref_year = date.year if date else pub_date.year if pub_date else _year_hint(doc)
     if ref_year is not None:
@@ -672,7 +692,7 @@ def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis
         )
     place = locate(doc, skip=pre_other)
     kind = classify_kind(doc, skip=pre_other)
-    scope = build_scope(doc, place, ref_year=ref_year)
+    scope = build_scope(doc, place, ref_year=ref_year, other=other)
     descriptor = IncidentDescriptor(place=place.city, country=place.country, date=date, kind=kind)
     key = event_key(country=place.country, city=place.city, kind=kind)
     return IncidentAnalysis(descriptor=descriptor, event_key=key, scope=scope, place=place)

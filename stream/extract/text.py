@@ -67,13 +67,25 @@ _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
 @cache
-def _boilerplate() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in lexicon.entry("text", "boilerplate_lines"))
+def _boilerplate() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in lexicon.entry("text", "boilerplate_lines")), re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _CaptionRules:
+    prefix: re.Pattern[str]
+    suffix: re.Pattern[str]
+    contains: tuple[str, ...]
 
 
 @cache
-def _captions() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in lexicon.entry("text", "caption_patterns"))
+def _captions() -> _CaptionRules:
+    data = lexicon.load("text")
+    return _CaptionRules(
+        prefix=re.compile("|".join(f"(?:{p})" for p in data["caption_prefix"]), re.IGNORECASE),
+        suffix=re.compile("|".join(f"(?:{p})" for p in data["caption_suffix"]), re.IGNORECASE),
+        contains=tuple(c.lower() for c in data["caption_contains"]),
+    )
 
 
 @cache
@@ -87,10 +99,13 @@ def _title_noise() -> re.Pattern[str]:
     return re.compile(r"^\s*" + lexicon.literal_alternation(prefixes) + r"\s*", re.IGNORECASE)
 
 
+_SPECIAL = re.compile(r"[^\x00-\x7f]|[\t\r`]")
+
+
 def normalize(text: str) -> str:
     """Straight quotes, plain spaces and hyphens, odd digit separators made commas."""
     text = _DIGIT_LOW_QUOTE.sub(",", text)
-    return text.translate(_CHAR_MAP)
+    return _SPECIAL.sub(lambda m: m.group(0).translate(_CHAR_MAP), text)
 
 
 def strip_markers(first_line: str) -> str:
@@ -102,16 +117,26 @@ def strip_markers(first_line: str) -> str:
 
 
 def is_boilerplate(line: str) -> bool:
+    """Page furniture: navigation, app and subscription prompts, bylines, timestamps."""
     stripped = line.strip()
-    return any(p.search(stripped) for p in _boilerplate())
+    return len(stripped) <= 160 and _boilerplate().match(stripped) is not None
 
 
 def is_caption(line: str) -> bool:
-    return any(p.search(line) for p in _captions())
+    """Photo captions and credits (kept, but marked: they often repeat an early figure)."""
+    rules = _captions()
+    if rules.prefix.match(line) or rules.suffix.search(line[-60:]):
+        return True
+    lowered = line.lower()
+    return any(c in lowered for c in rules.contains)
+
+
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def _key(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+    """Comparison key: lower case, punctuation and spacing ignored."""
+    return _NON_WORD.sub(" ", text.lower()).strip()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -161,14 +186,14 @@ def clean(text: str, *, title: str | None = None) -> Document:
             kind = "caption"
         parts = [line] if kind == "title" else split_sentences(line)
         for part in parts:
-            key = _key(part)
+            key = " ".join(part.lower().split()).strip(" .\"'")
             if not key or key in seen:
                 continue
             seen.add(key)
             sentences.append(Sentence(index=len(sentences), text=part, kind=kind, paragraph=paragraph))
     if title and not title_seen:
         headline = _SPACES.sub(" ", normalize(title)).strip()
-        if headline and _key(headline) not in seen:
+        if headline and " ".join(headline.lower().split()).strip(" .\"'") not in seen:
             sentences.insert(0, Sentence(index=0, text=headline, kind="title", paragraph=0))
             sentences = [
                 Sentence(index=i, text=s.text, kind=s.kind, paragraph=s.paragraph) for i, s in enumerate(sentences)

@@ -1,0 +1,309 @@
+"""Responsibility: who claimed the attack, who is suspected or blamed, who denies it.
+
+Parties are found with an alias table (``data/responsibility.json``: groups with their
+aliases and media outlets, e.g. Amaq -> Islamic State; every country of the gazetteer plus
+metonyms such as Washington -> United States). A party gets a role only when a cue phrase
+links it in the same sentence: the claimer stands before "claimed responsibility", the
+suspect after "blamed" or before "is behind the attack", the denier before "denied
+involvement". Cues are ignored when negated ("no group has claimed responsibility"),
+habitual ("Tehran often accuses Israel"), or about another incident (see ``incident.Scope``).
+State actors only fill strict cues (a country named in a sentence is usually a place).
+A party that claimed is not also listed as suspected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from stream.extract import lexicon
+from stream.extract.incident import Scope, gazetteer
+from stream.extract.text import Document, Sentence
+from stream.models import Attribution
+
+logger = logging.getLogger(__name__)
+
+Direction = Literal["before", "after", "any"]
+Role = Literal["claimed", "suspected", "denied"]
+ROLES: tuple[Role, ...] = ("claimed", "suspected", "denied")
+
+_CLAUSE_BREAK = re.compile(r";|,\s*(?:while|whereas|but(?!\s+also))\b|\s(?:while|whereas)\s")
+_LIST_GLUE = re.compile(r"^(?:\s*\([^)]{1,20}\))?\s*(?:,|and|or|as well as|along with|but also|plus)[\s,]*(?:the\s+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    role: Role
+    pattern: re.Pattern[str]
+    direction: Direction
+    gap: int
+    states: bool
+    attack_ref: bool
+    follows_party: bool
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PartyMention:
+    party: str
+    start: int
+    end: int
+    is_state: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    parties: re.Pattern[str]
+    lookup: dict[str, tuple[str, bool]]
+    alias_patterns: tuple[tuple[re.Pattern[str], str, bool], ...]
+    cues: tuple[Cue, ...]
+    negation: re.Pattern[str]
+    habitual: re.Pattern[str]
+    attack_ref: re.Pattern[str]
+    channels: tuple[tuple[str, re.Pattern[str]], ...]
+    locative: re.Pattern[str]
+    claim_words: re.Pattern[str]
+    all_triggers: tuple[str, ...]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s-]+", " ", text.lower()).strip()
+
+
+@cache
+def _rules() -> _Rules:
+    data = lexicon.load("responsibility")
+    fragments: list[str] = []
+    alias_patterns: list[tuple[re.Pattern[str], str, bool]] = []
+    for canonical, entry in data["groups"].items():
+        for alias in entry["aliases"]:
+            fragments.append(f"(?i:{alias})")
+            alias_patterns.append((re.compile(alias, re.IGNORECASE), canonical, False))
+        for acronym in entry["acronyms"]:
+            escaped = re.escape(acronym).replace(r"\ ", r"[ -]").replace(r"\-", r"[ -]")
+            fragments.append(escaped)
+            alias_patterns.append((re.compile(escaped), canonical, False))
+    states: dict[str, str] = {name: name for name in gazetteer().countries.values()}
+    for canonical, aliases in data["state_aliases"].items():
+        for alias in aliases:
+            alias_patterns.append((re.compile(alias), canonical, True))
+            fragments.append(alias)
+    for name in states:
+        escaped = re.escape(name)
+        fragments.append(escaped)
+        alias_patterns.append((re.compile(escaped), name, True))
+    # Parties start with a capital (or 'al-'), so the alternation is only tried there.
+    parties = re.compile(
+        r"(?<![\w.-])(?=[A-Z]|al[- ]|ash[- ])" + lexicon.alternation(fragments) + r"(?![\w-]|\.\w)"
+    )
+    cues = tuple(
+        Cue(
+            role=c["role"],
+            pattern=re.compile(c["pattern"], re.IGNORECASE),
+            direction=c["direction"],
+            gap=int(c["gap"]),
+            states=bool(c.get("states", False)),
+            attack_ref=bool(c.get("attack_ref", False)),
+            follows_party=bool(c.get("follows_party", False)),
+            triggers=tuple(t.lower() for t in c.get("triggers", ())),
+        )
+        for c in data["cues"]
+    )
+    channels = tuple(
+        (name, re.compile(r"\b" + lexicon.alternation(terms) + r"\b", re.IGNORECASE))
+        for name, terms in data["channels"].items()
+    )
+    preps = lexicon.alternation(data["locative_prepositions"])
+    return _Rules(
+        parties=parties,
+        lookup={},
+        alias_patterns=tuple(alias_patterns),
+        cues=cues,
+        negation=re.compile(data["negation"], re.IGNORECASE),
+        habitual=re.compile(data["habitual"], re.IGNORECASE),
+        attack_ref=re.compile(data["attack_ref"], re.IGNORECASE),
+        channels=channels,
+        locative=re.compile(rf"\b{preps}\s+(?:the\s+)?$", re.IGNORECASE),
+        all_triggers=tuple(sorted({t for cue in cues for t in cue.triggers})),
+        claim_words=re.compile(
+            r"\b(?:claim\w*|statement|announc\w*|said|says|posted|published|released|issued|broadcast)\b",
+            re.IGNORECASE,
+        ),
+    )
+
+
+def canonical_party(text: str) -> tuple[str, bool] | None:
+    """Canonical name of an alias as written, and whether it is a state (None if unknown)."""
+    rules = _rules()
+    key = _norm(text)
+    if key in rules.lookup:
+        return rules.lookup[key]
+    for pattern, canonical, is_state in rules.alias_patterns:
+        if pattern.fullmatch(text):
+            rules.lookup[key] = (canonical, is_state)
+            return canonical, is_state
+    return None
+
+
+def find_parties(text: str) -> list[PartyMention]:
+    """Party mentions in a sentence, longest alias first."""
+    found: list[PartyMention] = []
+    for m in _rules().parties.finditer(text):
+        resolved = canonical_party(m.group(0))
+        if resolved is not None:
+            found.append(PartyMention(resolved[0], m.start(), m.end(), resolved[1]))
+    return found
+
+
+def _clause_start(text: str, position: int) -> int:
+    starts = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)]
+    return starts[-1] if starts else 0
+
+
+def _clause_end(text: str, position: int) -> int:
+    m = _CLAUSE_BREAK.search(text, position)
+    return m.start() if m else len(text)
+
+
+def _allowed(text: str, mention: PartyMention, cue: Cue, cue_span: tuple[int, int]) -> bool:
+    if not mention.is_state:
+        return True
+    if not cue.states or (cue.role != "suspected" and mention.start >= cue_span[1]):
+        return False
+    before = text[max(0, mention.start - 14):mention.start]
+    if cue_span[0] <= mention.start - 1 < cue_span[1]:
+        return True
+    return not _rules().locative.search(before)
+
+
+def _linked(text: str, parties: list[PartyMention], cue: Cue, span: tuple[int, int]) -> list[PartyMention]:
+    """Parties a cue links to, by its direction and gap; lists after a cue are followed."""
+    start, end = span
+    before = [p for p in parties if p.end <= start and start - p.end <= cue.gap and _allowed(text, p, cue, span)]
+    after_limit = min(end + cue.gap, _clause_end(text, end))
+    after = [p for p in parties if p.start >= end and p.start <= after_limit and _allowed(text, p, cue, span)]
+    if cue.direction == "before" or (cue.direction == "any" and before):
+        if not before:
+            return []
+        nearest = before[-1]
+        chain = [nearest]
+        for p in reversed(before[:-1]):
+            if _LIST_GLUE.match(text[p.end:chain[-1].start]) or p.party == nearest.party:
+                chain.append(p)
+            else:
+                break
+        return chain
+    if not after:
+        return []
+    chain = [after[0]]
+    for p in after[1:]:
+        glue = text[chain[-1].end:p.start]
+        if len(glue) <= 90 and not _CLAUSE_BREAK.search(glue):
+            chain.append(p)
+        else:
+            break
+    return chain
+
+
+@dataclass(slots=True)
+class _Hit:
+    party: str
+    role: Role
+    sentence: Sentence
+
+
+def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
+    rules = _rules()
+    text = sentence.text
+    lowered = text.lower()
+    if not any(t in lowered for t in rules.all_triggers):
+        return []
+    parties = find_parties(text)
+    if not parties:
+        return []
+    hits: list[_Hit] = []
+    has_attack_ref: bool | None = None
+    for cue in rules.cues:
+        if cue.triggers and not any(t in lowered for t in cue.triggers):
+            continue
+        if cue.attack_ref:
+            if has_attack_ref is None:
+                has_attack_ref = bool(rules.attack_ref.search(text))
+            if not has_attack_ref:
+                continue
+        if cue.follows_party:
+            for p in parties:
+                m = cue.pattern.match(text, p.end)
+                if m is not None and not p.is_state and not _blocked(text, p.start, scope):
+                    hits.append(_Hit(p.party, cue.role, sentence))
+            continue
+        for m in cue.pattern.finditer(text):
+            if _blocked(text, m.start(), scope):
+                continue
+            for p in _linked(text, parties, cue, (m.start(), m.end())):
+                hits.append(_Hit(p.party, cue.role, sentence))
+    return hits
+
+
+def _blocked(text: str, position: int, scope: Scope) -> bool:
+    """Negated, habitual or historical context of a cue at ``position``."""
+    rules = _rules()
+    clause = text[_clause_start(text, position):position]
+    if rules.negation.search(clause):
+        return True
+    segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
+    segment_end = min((i for i in (text.find(",", position), text.find(";", position)) if i >= 0), default=len(text))
+    if rules.habitual.search(text[segment_start:segment_end]):
+        return True
+    return scope.is_historical(text, position)
+
+
+def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
+    """Where the claim was made: in the evidence sentence, else the nearest sentence that
+    mentions the party (or 'the group') together with a claim/statement word."""
+    rules = _rules()
+    ordered = sorted(doc.sentences, key=lambda s: (abs(s.index - evidence.index), s.index))
+    for sentence in ordered:
+        text = sentence.text
+        if sentence is not evidence:
+            if abs(sentence.index - evidence.index) > 4 or not rules.claim_words.search(text):
+                continue
+            mentions = {p.party for p in find_parties(text)}
+            if party not in mentions and not re.search(r"\b(?:the|its|jihadist|militant|extremist)\s+(?:group|"
+                                                       r"organi[sz]ation)\b|\bits\b", text, re.IGNORECASE):
+                continue
+        for name, pattern in rules.channels:
+            if pattern.search(text):
+                return name
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Responsibility:
+    claimed_by: list[str]
+    suspected: list[str]
+    denied_by: list[str]
+    attributions: list[Attribution]
+
+
+def extract_responsibility(doc: Document, scope: Scope) -> Responsibility:
+    """Parties claiming, suspected of, or denying the incident, in order found."""
+    first: dict[tuple[str, Role], Sentence] = {}
+    for sentence in doc.sentences:
+        if scope.is_other_sentence(sentence):
+            continue
+        for hit in _scan(sentence, scope):
+            first.setdefault((hit.party, hit.role), hit.sentence)
+    claimed = [party for (party, role) in first if role == "claimed"]
+    suspected = [party for (party, role) in first if role == "suspected" and party not in claimed]
+    denied = [party for (party, role) in first if role == "denied"]
+    attributions: list[Attribution] = []
+    for (party, role), sentence in first.items():
+        if role == "suspected" and party in claimed:
+            continue
+        channel = _channel(doc, party, sentence) if role == "claimed" else None
+        attributions.append(Attribution(party=party, role=role, channel=channel, evidence=sentence.text))
+    return Responsibility(claimed, suspected, denied, attributions)
