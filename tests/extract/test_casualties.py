@@ -1,0 +1,124 @@
+"""Casualty figures on self-written sentences: one test per case of the requirements."""
+
+from __future__ import annotations
+
+from stream.extract import extract
+from stream.models import Article, Extraction, Qualifier
+
+
+def run(text: str, *, title: str | None = None, published: str | None = "2021-03-10") -> Extraction:
+    return extract(Article(id="t", text=text, title=title, published=published))
+
+
+def test_exact_figure() -> None:
+    fig = run("A car bomb killed 23 people in the northern city of Mosul on Tuesday.").killed
+    assert fig is not None and fig.value == 23 and fig.qualifier is Qualifier.EXACT
+
+
+def test_at_least_qualifier() -> None:
+    e = run("At least 31 people were killed and more than 70 wounded when gunmen stormed a hotel in Mogadishu.")
+    assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (31, Qualifier.AT_LEAST)
+    assert e.injured is not None and (e.injured.value, e.injured.qualifier) == (70, Qualifier.AT_LEAST)
+
+
+def test_about_qualifier() -> None:
+    e = run("Nearly 60 people died after the dam burst, and some 200 were injured, officials said.")
+    assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (60, Qualifier.ABOUT)
+    assert e.injured is not None and (e.injured.value, e.injured.qualifier) == (200, Qualifier.ABOUT)
+
+
+def test_number_words_and_a_dozen() -> None:
+    e = run("Twenty-two people were killed in the attack. A dozen were wounded.")
+    assert e.killed is not None and e.killed.value == 22
+    assert e.injured is not None and e.injured.value == 12
+
+
+def test_separator_variants() -> None:
+    e = run("The death toll from the earthquake in Nepal has reached 2\u201a317, officials said.")
+    assert e.killed is not None and e.killed.value == 2317
+
+
+def test_vague_amounts_are_not_values() -> None:
+    e = run("Dozens of people were killed and hundreds injured in the blasts.")
+    assert e.killed is None and e.injured is None
+
+
+def test_historical_comparisons_are_excluded() -> None:
+    e = run("A blast killed 40 people in Quetta on Monday. It was the deadliest attack in the province since 1999, "
+            "when a bombing killed 212 people. A 2016 attack on a hospital in the city killed 70.")
+    assert e.killed is not None and e.killed.value == 40
+
+
+def test_other_incidents_mentioned_in_passing_are_excluded() -> None:
+    e = run("Gunmen killed 14 people at a market in Kano on Friday. Then in March, 96 people were killed in a "
+            "similar assault in Maiduguri. That massacre, which left 120 dead, shocked the country.")
+    assert e.killed is not None and e.killed.value == 14
+
+
+def test_attackers_alone_are_not_victims() -> None:
+    e = run("Two suicide bombers blew themselves up at a checkpoint, killing 11 soldiers. "
+            "Three attackers were killed by security forces.")
+    assert e.killed is not None and e.killed.value == 11
+
+
+def test_subsets_are_not_the_total() -> None:
+    e = run("The attack killed 58 people, including 12 children. Officials said 20 foreigners were among the dead "
+            "and 9 of the victims were police officers.")
+    assert e.killed is not None and e.killed.value == 58
+
+
+def test_revision_down_records_the_superseded_figure() -> None:
+    e = run("Officials revised the death toll down from 75 to 61 after some victims were counted twice.")
+    assert e.killed is not None and e.killed.value == 61 and e.killed.superseded == [75]
+
+
+def test_toll_rose_and_up_from() -> None:
+    e = run("The death toll rose to 95 on Sunday, up from 86 a day earlier.")
+    assert e.killed is not None and e.killed.value == 95 and 86 in e.killed.superseded
+
+
+def test_anaphoric_revision() -> None:
+    e = run("Police said 310 people had been taken to hospital. That number was later changed to 402.")
+    assert e.injured is not None and e.injured.value == 402 and e.injured.superseded == [310]
+
+
+def test_several_current_figures_keep_the_most_specific_and_list_the_others() -> None:
+    e = run("The explosions killed nearly 100 people, state media said. A total of 93 people were killed and "
+            "240 others were wounded, the health ministry said.")
+    assert e.killed is not None and e.killed.value == 93 and e.killed.also == [100]
+    assert e.killed.qualifier is Qualifier.EXACT
+
+
+def test_stale_earlier_figure_goes_to_also() -> None:
+    e = run("The ministry said 1,512 people died in the floods. Earlier on Monday, the Red Cross put the toll "
+            "at 1,730.")
+    assert e.killed is not None and e.killed.value == 1512 and 1730 in e.killed.also
+
+
+def test_hospitalized_figures() -> None:
+    e = run("Of the 150 people injured in the crash, 45 remain in hospital.")
+    assert e.injured is not None and e.injured.value == 150
+    assert e.hospitalized is not None and e.hospitalized.value == 45
+    e2 = run("The bombing killed 12 and injured 80, 33 of whom were still hospitalized on Friday.")
+    assert e2.hospitalized is not None and e2.hospitalized.value == 33
+
+
+def test_taken_to_hospital_counts_as_injured_when_no_other_total() -> None:
+    e = run("A tram derailed in the city centre, killing two. Some 57 people were taken to hospital.")
+    assert e.injured is not None and e.injured.value == 57 and e.hospitalized is None
+
+
+def test_casualties_set_against_injuries_means_deaths() -> None:
+    e = run("The strike caused about 40 casualties and many injuries, witnesses said.")
+    assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (40, Qualifier.ABOUT)
+
+
+def test_non_counts_are_ignored() -> None:
+    e = run("The 6.4-magnitude quake struck at 03:40 at a depth of 10 km on May 3, killing 17 people. "
+            "Police arrested 11 suspects and 24 hours later 9 more bodies were found.")
+    assert e.killed is not None and e.killed.value == 17
+
+
+def test_evidence_is_the_stating_sentence() -> None:
+    e = run("Rescue work continued. The landslide killed 19 villagers, the governor said.")
+    assert e.killed is not None and e.killed.evidence == "The landslide killed 19 villagers, the governor said."

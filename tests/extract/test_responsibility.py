@@ -1,0 +1,111 @@
+"""Responsibility on self-written sentences: aliases, claims with channel, suspects, denials."""
+
+from __future__ import annotations
+
+import pytest
+
+from stream.extract import extract
+from stream.extract.responsibility import canonical_party
+from stream.models import Article, Extraction
+
+
+def run(text: str) -> Extraction:
+    return extract(Article(id="r", text=text, published="2022-06-01"))
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"),
+    [
+        ("IS", "Islamic State"),
+        ("ISIS", "Islamic State"),
+        ("ISIL", "Islamic State"),
+        ("Daesh", "Islamic State"),
+        ("Islamic State group", "Islamic State"),
+        ("Amaq", "Islamic State"),
+        ("Al-Furqan", "Islamic State"),
+        ("ISIS-K", "Islamic State Khorasan Province"),
+        ("ISKP", "Islamic State Khorasan Province"),
+        ("al-Shabab", "al-Shabaab"),
+        ("al Shabaab", "al-Shabaab"),
+        ("PKK", "Kurdistan Workers' Party"),
+        ("Washington", "United States"),
+        ("U.S.", "United States"),
+        ("Israel", "Israel"),
+    ],
+)
+def test_alias_table(alias: str, canonical: str) -> None:
+    resolved = canonical_party(alias)
+    assert resolved is not None and resolved[0] == canonical
+
+
+def test_claim_with_channel() -> None:
+    e = run("A bomb killed nine people at a bus stop in Jalalabad. The Islamic State group claimed responsibility "
+            "in a statement posted on Telegram.")
+    assert e.claimed_by == ["Islamic State"]
+    claim = next(a for a in e.attributions if a.role == "claimed")
+    assert claim.channel == "Telegram"
+    assert claim.evidence is not None and "claimed responsibility" in claim.evidence
+
+
+def test_claim_through_media_outlet() -> None:
+    e = run("Gunmen killed six guards at the border post. Amaq said the attack was carried out by one of its "
+            "fighters.")
+    assert e.claimed_by == ["Islamic State"]
+
+
+def test_said_it_carried_out() -> None:
+    e = run("Al-Shabab said it carried out the truck bombing that killed 20 people in Mogadishu.")
+    assert e.claimed_by == ["al-Shabaab"]
+
+
+def test_no_one_has_claimed_is_not_a_claim() -> None:
+    e = run("A blast killed 12 people in the market. No one has claimed responsibility for the attack, and no "
+            "group has taken credit so far.")
+    assert e.claimed_by == [] and e.attributions == []
+
+
+def test_claimed_and_blamed_is_only_claimed() -> None:
+    e = run("Officials blamed the Islamic State for the attack on the mosque. ISIS later claimed responsibility "
+            "through Amaq.")
+    assert e.claimed_by == ["Islamic State"] and e.suspected == []
+
+
+def test_suspects_named_by_officials() -> None:
+    e = run("The interior minister blamed the PKK for the bombing that killed 18 people. Investigators said the "
+            "Islamic State was also a possible suspect.")
+    assert set(e.suspected) == {"Kurdistan Workers' Party", "Islamic State"}
+    assert e.claimed_by == []
+
+
+def test_branch_blamed_while_parent_claimed() -> None:
+    e = run("The Islamic State claimed the attack on Telegram. US officials said ISIS-K carried out the bombing.")
+    assert e.claimed_by == ["Islamic State"]
+    assert e.suspected == ["Islamic State Khorasan Province"]
+
+
+def test_state_blamed_and_state_denial() -> None:
+    e = run("Officials in Tehran blamed Israel and Washington for the explosions. Israel denied any involvement.")
+    assert e.suspected == ["Israel", "United States"]
+    assert e.denied_by == ["Israel"]
+
+
+def test_country_named_as_a_place_is_not_a_party() -> None:
+    e = run("Turkey has been hit by several bombings. Officials blamed the PKK for the attack in Turkey.")
+    assert e.suspected == ["Kurdistan Workers' Party"]
+
+
+def test_habitual_accusation_is_not_blame_for_this_attack() -> None:
+    e = run("The bombing killed 30 people. Tehran often accuses Israel of backing militant groups.")
+    assert e.suspected == []
+
+
+def test_claims_for_other_incidents_are_ignored() -> None:
+    e = run("A gunman killed five people in the city on Friday. ISIS claimed responsibility for that attack "
+            "in 2017 as well as for a 2015 bombing.")
+    assert e.claimed_by == []
+
+
+def test_outside_party_rejecting_a_claim_is_not_a_denial() -> None:
+    e = run("Daesh claimed responsibility for the shooting, but the FBI said there was no connection with any "
+            "international group.")
+    assert e.claimed_by == ["Islamic State"] and e.denied_by == []
