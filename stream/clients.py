@@ -169,22 +169,21 @@ def tail(
 
 
 def end_offsets(settings: Settings, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(client_id="tollwatch-offsets", **_common(settings))
+    consumer = KafkaConsumer(client_id="tollwatch-offsets", enable_auto_commit=False, **_common(settings))
     try:
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        return dict(consumer.end_offsets(tps))
+        return _end_offsets(consumer, topics)
     finally:
         consumer.close()
 
 
-def group_caught_up(settings: Settings, *, topics: list[str]) -> bool:
-    """True when the worker group has committed every record of ``topics`` (stream drained)."""
-    admin = KafkaAdminClient(client_id="tollwatch-drain", **_common(settings))
-    try:
-        committed = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
-    finally:
-        admin.close()
-    for tp, end in end_offsets(settings, topics).items():
+def _end_offsets(consumer: KafkaConsumer, topics: list[str]) -> dict[TopicPartition, int]:
+    tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+    return dict(consumer.end_offsets(tps))
+
+
+def _caught_up(admin: KafkaAdminClient, consumer: KafkaConsumer, group: str, topics: list[str]) -> bool:
+    committed = admin.list_group_offsets(group).get(group, {})
+    for tp, end in _end_offsets(consumer, topics).items():
         if end == 0:
             continue
         meta = committed.get(tp)
@@ -193,12 +192,19 @@ def group_caught_up(settings: Settings, *, topics: list[str]) -> bool:
     return True
 
 
-def wait_drained(settings: Settings, *, topics: list[str], timeout: float, interval: float = 0.5) -> None:
+def wait_drained(settings: Settings, *, topics: list[str], timeout: float, interval: float = 0.25) -> None:
+    """Block until the worker group has committed every record of ``topics`` (stream drained)."""
+    admin = KafkaAdminClient(client_id="tollwatch-drain", **_common(settings))
+    consumer = KafkaConsumer(client_id="tollwatch-drain", enable_auto_commit=False, **_common(settings))
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if group_caught_up(settings, topics=topics):
-            return
-        time.sleep(interval)
+    try:
+        while time.monotonic() < deadline:
+            if _caught_up(admin, consumer, settings.app_id, topics):
+                return
+            time.sleep(interval)
+    finally:
+        consumer.close()
+        admin.close()
     raise TimeoutError(
         f"the worker did not consume {topics} within {timeout:.0f}s: is it running and in group "
         f"{settings.app_id!r}?"
