@@ -134,9 +134,24 @@ class PlaceMention:
 
 
 _CAPITALISED_RUN = re.compile(
-    r"(?<![\w'-])[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*"
+    r"\b[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*"
     r"(?:[ ](?:(?:de|del|la|le|al|el|du|da|of|the|es|sur|upon)[ ])?[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*)*"
 )
+
+
+def _place_kind(gaz: Gazetteer, key: str) -> str | None:
+    if key in gaz.countries:
+        return "country"
+    if key in gaz.cities:
+        return "city"
+    if key in gaz.demonyms:
+        return "demonym"
+    return None
+
+
+def _word_key(word: str) -> str:
+    key = fold(word)
+    return key[:-2] if key.endswith("'s") else key
 
 
 def find_places(sentence: Sentence) -> list[PlaceMention]:
@@ -146,51 +161,42 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
     found: list[PlaceMention] = []
     for run in _CAPITALISED_RUN.finditer(text):
         run_text = run.group(0)
-        if " " not in run_text:
-            key = fold(run_text)
-            if key.endswith("'s"):
-                key = key[:-2]
-            if key not in gaz.first_words:
-                continue
-        words = [(m.start() + run.start(), m.end() + run.start(), m.group(0)) for m in _TOKEN.finditer(run_text)]
+        if " " not in run_text:  # the common case: one capitalised word
+            key = _word_key(run_text.rstrip("."))
+            kind = _place_kind(gaz, key) if key in gaz.first_words else None
+            if kind is not None and not (run_text.isupper() and len(run_text) > 3):
+                found.append(PlaceMention(sentence.index, run.start(), run.start() + len(run_text.rstrip(".")),
+                                          key, kind, False))
+            continue
+        words: list[tuple[int, int, str]] = []
+        position = run.start()
+        for word in run_text.split(" "):
+            words.append((position, position + len(word), word))
+            position += len(word) + 1
         count = len(words)
+        initial = 1 if _sentence_start(text, run.start()) else 0
         i = 0
         while i < count:
             start, _, word = words[i]
             if not word[0].isupper() or (word.isupper() and len(word) > 3):
                 i += 1
                 continue
-            first = fold(word)
-            if first.endswith("'s"):
-                first = first[:-2]
+            first = _word_key(word)
             longest = gaz.first_words.get(first)
             if longest is None:
                 i += 1
                 continue
-            matched = False
             for size in range(min(longest, count - i), 0, -1):
-                end = words[i + size - 1][1]
-                if size > 1:
-                    key = " ".join([first, *(fold(w) for _, _, w in words[i + 1:i + size])])
-                else:
-                    key = first
-                if key.endswith("'s"):
-                    key = key[:-2]
-                kind = (
-                    "country" if key in gaz.countries
-                    else "city" if key in gaz.cities
-                    else "demonym" if key in gaz.demonyms
-                    else None
-                )
+                key = " ".join([first, *(_word_key(w) for _, _, w in words[i + 1:i + size])]) if size > 1 else first
+                kind = _place_kind(gaz, key)
                 if kind is None:
                     continue
-                initial = 1 if i >= 1 and _sentence_start(text, run.start()) else 0
-                embedded = kind == "city" and (i - initial > 0 or i + size < count)
+                end = words[i + size - 1][1]
+                embedded = kind == "city" and ((i > initial or (i == 1 and not initial)) or i + size < count)
                 found.append(PlaceMention(sentence.index, start, end, key, kind, embedded))
                 i += size
-                matched = True
                 break
-            if not matched:
+            else:
                 i += 1
     return found
 
