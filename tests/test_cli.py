@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stream.cli import main
+from stream.models import Alert
+
+FIGURE_KEYS = ("killed", "injured", "hospitalized")
+LIST_KEYS = ("claimed_by", "suspected", "denied_by")
+
+
+def _check_contract(obj: dict) -> None:
+    assert isinstance(obj["id"], str) and obj["id"]
+    for key in FIGURE_KEYS:
+        figure = obj[key]
+        if figure is not None:
+            assert type(figure["value"]) is int
+            assert figure["qualifier"] in {"exact", "at_least", "about"}
+    for key in LIST_KEYS:
+        assert isinstance(obj[key], list) and all(isinstance(x, str) for x in obj[key])
+    assert obj["event_key"] is None or isinstance(obj["event_key"], str)
+
+
+def test_extract_json_contract_on_every_corpus_line(corpus_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", str(corpus_path), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = sum(1 for line in corpus_path.read_text().splitlines() if line.strip())
+    assert len(lines) == expected
+    ids = []
+    for line in lines:
+        obj = json.loads(line)
+        _check_contract(obj)
+        ids.append(obj["id"])
+    assert len(set(ids)) == expected
+
+
+def test_extract_reads_plain_text_and_stdin(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text(" date 2025-02-01 Blast at depot\nAn explosion at a fuel depot killed 6 people on Saturday.\n")
+    assert main(["extract", str(path), "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    _check_contract(obj)
+    assert obj["id"] == "note" and obj["killed"]["value"] == 6
+
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"id": "s1", "text": "Nine people were killed."})))
+    assert main(["extract", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "s1"
+
+
+def test_missing_file_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", str(tmp_path / "absent.txt")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_schema_exports_every_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "alert"]) == 0
+    alert_schema = json.loads(capsys.readouterr().out)["alert"]
+    assert {"alert_id", "event_key", "kind", "previous", "current", "evidence", "headline"} <= set(
+        alert_schema["properties"]
+    )
+    assert main(["schema", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "alert.schema.json", "article.schema.json", "dead_letter.schema.json", "extraction.schema.json"
+    ]
+
+
+@pytest.mark.integration
+def test_replay_json_prints_alerts_and_exits(seeds_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stream", "replay", *sorted(str(p) for p in seeds_dir.glob("*.txt")), "--json", "--sort"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    alerts = [Alert.model_validate_json(line) for line in result.stdout.splitlines()]
+    assert any(a.kind.value == "claim" and a.current == "Islamic State" for a in alerts)
+    first = next(a for a in alerts if a.kind.value == "first_report" and a.field == "killed")
+    assert first.article_id.startswith("001_")  # --sort: the 2024-01-04 seed is published first
