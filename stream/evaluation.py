@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from pydantic import BaseModel, Field
 
 from stream.extract import extract
-from stream.ingest import article_from_record
+from stream.ingest import article_from_record, iter_json_objects
 from stream.models import FIGURE_FIELDS, RESPONSIBILITY_FIELDS, Article, Extraction, Figure
 
 logger = logging.getLogger(__name__)
@@ -118,15 +118,8 @@ def load_gold(path: Path) -> list[GoldRecord]:
     if not path.is_file():
         raise EvalFileError(f"{path}: no such gold file")
     records: list[GoldRecord] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise EvalFileError(f"{where}: not JSON ({err.msg})") from err
-        if not isinstance(raw, dict) or not isinstance(raw.get("gold"), dict):
+    for where, raw in iter_json_objects(path.read_text(encoding="utf-8").splitlines(), name=str(path)):
+        if not isinstance(raw.get("gold"), dict):
             raise EvalFileError(f"{where}: expected an object with a 'gold' object")
         records.append(GoldRecord(article=article_from_record(raw, where=where), event=raw.get("event"), gold=raw["gold"]))
     return records

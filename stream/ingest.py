@@ -74,7 +74,8 @@ def article_from_record(record: dict, *, where: str) -> Article:
         raise ArticleFileError(f"{where}: not a valid article: {err}") from err
 
 
-def iter_jsonl(lines: Iterable[str], *, name: str) -> Iterator[Article]:
+def iter_json_objects(lines: Iterable[str], *, name: str) -> Iterator[tuple[str, dict]]:
+    """``(where, object)`` for each non-blank JSON line; ``where`` is ``name:line`` for errors."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -85,6 +86,11 @@ def iter_jsonl(lines: Iterable[str], *, name: str) -> Iterator[Article]:
             raise ArticleFileError(f"{where}: not JSON ({err.msg} at column {err.colno})") from err
         if not isinstance(record, dict):
             raise ArticleFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        yield where, record
+
+
+def iter_jsonl(lines: Iterable[str], *, name: str) -> Iterator[Article]:
+    for where, record in iter_json_objects(lines, name=name):
         yield article_from_record(record, where=where)
 
 
