@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 #: How often idle incidents are closed and the lag gauge refreshed.
 EXPIRY_INTERVAL_S = 60.0
 LAG_INTERVAL_S = 5.0
+#: Changelog records (one incident book each) may be this large; matches the producer limit.
+MAX_TABLE_VALUE_BYTES = 8 * 1024 * 1024
 
 
 def package_version() -> str:
@@ -88,7 +90,7 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.web_host,
         web_in_thread=False,
         autodiscover=False,
-        producer_max_request_size=8 * 1024 * 1024,
+        producer_max_request_size=MAX_TABLE_VALUE_BYTES,
         consumer_max_fetch_size=8 * 1024 * 1024,
     )
     metrics.initialise(package_version())
@@ -106,6 +108,8 @@ def create_app(settings: Settings) -> faust.App:
         partitions=settings.partitions,
         key_type=str,
         help="IncidentBook (JSON) per coarse event key.",
+        # A busy incident's book (capped histories) can outgrow Kafka's 1 MB default.
+        extra_topic_configs={"max.message.bytes": str(MAX_TABLE_VALUE_BYTES)},
     )
 
     @app.agent(articles_topic)

@@ -90,13 +90,29 @@ def prometheus(live: LocalStack, tmp_path: Path) -> Iterator[str]:
          f"--web.listen-address=127.0.0.1:{port}"],
         stdout=log, stderr=subprocess.STDOUT,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         wait_for_port("127.0.0.1", port, timeout=30)
-        yield f"http://127.0.0.1:{port}"
+        _wait_ready(base, timeout=60)
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=15)
         log.close()
+
+
+def _wait_ready(base: str, *, timeout: float) -> None:
+    """The port opens before the TSDB is loaded; /-/ready says 200 once queries are served."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/-/ready", timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"Prometheus at {base} was not ready within {timeout:.0f}s")
 
 
 def _query(base: str, promql: str) -> list[dict]:
