@@ -26,12 +26,11 @@ from stream import metrics
 from stream.config import Settings
 from stream.incidents import IncidentBook, expire, fold, history, summary
 from stream.models import Alert
-from stream.pipeline import ExtractionMessage, process_article
+from stream.pipeline import ExpireRequest, ExtractionMessage, parse_internal, process_article
 
 logger = logging.getLogger(__name__)
 
-#: How often idle incidents are closed and the lag gauge refreshed.
-EXPIRY_INTERVAL_S = 60.0
+#: How often the lag and open-incident gauges are refreshed.
 LAG_INTERVAL_S = 5.0
 #: Changelog records (one incident book each) may be this large; matches the producer limit.
 MAX_TABLE_VALUE_BYTES = 8 * 1024 * 1024
@@ -137,7 +136,10 @@ def create_app(settings: Settings) -> faust.App:
     async def fold_incidents(stream: faust.StreamT) -> None:
         async for event in stream.events():
             coarse_key = event.key.decode()
-            message = ExtractionMessage.model_validate_json(event.value)
+            message = parse_internal(event.value)
+            if isinstance(message, ExpireRequest):
+                _expire(coarse_key, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
+                continue
             stored = incidents.get(coarse_key)
             book = IncidentBook.model_validate(stored) if stored else None
             before = {state.event_key for state in book.incidents} if book else set()
@@ -168,21 +170,33 @@ def create_app(settings: Settings) -> faust.App:
                 {field: figure.value for field, figure in state.figures.items()},
             )
 
-    @app.timer(interval=EXPIRY_INTERVAL_S)
-    async def close_idle_incidents() -> None:
+    def _expire(coarse_key: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
+        stored = incidents.get(coarse_key)
+        if not stored:
+            return
+        book, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
+        for state in closed:
+            logger.info("incident %s closed after %s without articles", state.event_key, ttl)
+            metrics.drop_incident(state.event_key)
+            for former in state.former_keys:
+                metrics.drop_incident(former)
+        if not closed:
+            return
+        if book is None:
+            del incidents[coarse_key]
+        else:
+            incidents[coarse_key] = book.model_dump(mode="json")
+
+    @app.timer(interval=settings.expiry_interval_s)
+    async def request_expiry() -> None:
+        """Find idle incidents (read-only) and ask the fold agent to close them."""
         now = dt.datetime.now(dt.UTC)
         ttl = dt.timedelta(days=settings.incident_ttl_days)
         for coarse_key, stored in list(incidents.items()):
-            book, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
-            for state in closed:
-                logger.info("incident %s closed after %s without articles", state.event_key, ttl)
-                metrics.drop_incident(state.event_key)
-            if not closed:
-                continue
-            if book is None:
-                del incidents[coarse_key]
-            else:
-                incidents[coarse_key] = book.model_dump(mode="json")
+            _, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
+            if closed:
+                request = ExpireRequest(now=now, ttl_seconds=ttl.total_seconds())
+                await extractions_topic.send(key=coarse_key.encode(), value=request.model_dump_json().encode())
 
     @app.timer(interval=LAG_INTERVAL_S)
     async def report_gauges() -> None:

@@ -31,6 +31,7 @@ class Settings(BaseModel):
     web_host: str = "0.0.0.0"
     data_dir: Path = Path("var/tollwatch-data")
     incident_ttl_days: float = Field(default=14.0, gt=0)
+    expiry_interval_s: float = Field(default=60.0, gt=0, description="How often idle incidents are closed.")
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
     store: str = "rocksdb://"
     security_protocol: SecurityProtocol = "PLAINTEXT"
@@ -57,6 +58,7 @@ class Settings(BaseModel):
             "web_host": "TOLLWATCH_WEB_HOST",
             "data_dir": "TOLLWATCH_DATA_DIR",
             "incident_ttl_days": "TOLLWATCH_INCIDENT_TTL_DAYS",
+            "expiry_interval_s": "TOLLWATCH_EXPIRY_INTERVAL",
             "rebalance_timeout_s": "TOLLWATCH_REBALANCE_TIMEOUT",
             "store": "TOLLWATCH_STORE",
             "security_protocol": "KAFKA_SECURITY_PROTOCOL",

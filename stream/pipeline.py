@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import logging
 import time
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from stream import metrics
 from stream.extract import extract
@@ -29,10 +30,32 @@ _PAYLOAD_SAMPLE_CHARS = 10_000
 class ExtractionMessage(BaseModel):
     """Payload of the internal re-keyed topic: an extraction plus when its article arrived."""
 
+    type: Literal["extraction"] = "extraction"
     extraction: Extraction
     article_timestamp: dt.datetime = Field(
         description="Timestamp of the article record on the articles topic (for latency, ordering)."
     )
+
+
+class ExpireRequest(BaseModel):
+    """Close this key's idle incidents: sent by the worker's timer on the internal topic.
+
+    Faust only lets a table be modified from inside stream iteration (so the change lands in
+    the right partition's changelog); the timer therefore asks the fold agent to expire.
+    """
+
+    type: Literal["expire"] = "expire"
+    now: dt.datetime
+    ttl_seconds: float = Field(gt=0)
+
+
+InternalMessage = Annotated[ExtractionMessage | ExpireRequest, Field(discriminator="type")]
+_INTERNAL = TypeAdapter(InternalMessage)
+
+
+def parse_internal(payload: bytes) -> ExtractionMessage | ExpireRequest:
+    """Decode a record of the internal topic (written only by tollwatch workers)."""
+    return _INTERNAL.validate_json(payload)
 
 
 def dead_letter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -98,3 +99,19 @@ def test_restart_recovers_state_from_the_changelog(stack: LocalStack) -> None:
     after = alerts(stack)
     assert killed(after) == [("mosul-1", AlertKind.FIRST_REPORT, 30), ("mosul-2", AlertKind.REVISED_DOWN, 24)]
     assert len({a.alert_id for a in after}) == len(after)
+
+
+def test_idle_incident_is_closed_and_its_series_removed() -> None:
+    ttl_days = 2 / 86400  # two seconds
+    with LocalStack(env={"TOLLWATCH_INCIDENT_TTL_DAYS": str(ttl_days), "TOLLWATCH_EXPIRY_INTERVAL": "0.5"}) as stack:
+        assert stack.worker is not None
+        publish_and_drain(stack, [FIRST])
+        [alert] = [a for a in alerts(stack) if a.field == "killed"]
+        deadline = time.monotonic() + 30
+        listing: list = [None]
+        while time.monotonic() < deadline and listing:
+            listing = json.loads(stack.worker.get("/incidents") or b'{"incidents": [null]}')["incidents"]
+            time.sleep(0.5)
+        assert listing == [], "the idle incident was not closed"
+        assert f'event_key="{alert.event_key}"' not in (stack.worker.get("/metrics") or b"").decode()
+        assert stack.worker.get(f"/incidents/{alert.event_key}") is None  # 404 now

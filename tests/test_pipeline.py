@@ -61,3 +61,10 @@ def test_article_with_figure_is_forwarded_with_its_timestamp(monkeypatch: pytest
 def test_article_without_incident_or_content_is_not_forwarded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "extract", lambda a: Extraction(id=a.id, event_key=None))
     assert _process(json.dumps({"id": "a", "text": "Markets rose."}).encode()) is None
+
+
+def test_internal_topic_carries_extractions_and_expire_requests() -> None:
+    message = pipeline.ExtractionMessage(extraction=Extraction(id="a", event_key="k"), article_timestamp=NOW)
+    assert pipeline.parse_internal(message.model_dump_json().encode()) == message
+    request = pipeline.ExpireRequest(now=NOW, ttl_seconds=60)
+    assert pipeline.parse_internal(request.model_dump_json().encode()) == request
