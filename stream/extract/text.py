@@ -57,13 +57,16 @@ _CHAR_MAP = str.maketrans(
         "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u25cf": "-", "\u25aa": "-",
     }
 )  # fmt: skip
-_DIGIT_LOW_QUOTE = re.compile(r"(?<=\d)[\u201a\u066c\uff0c](?=\d{3})")
+# The separator class comes first (the digit before it is checked by a lookbehind after it) so
+# that ``re`` can skip ahead to candidate characters instead of trying every position.
+_DIGIT_LOW_QUOTE = re.compile(r"[\u201a\u066c\uff0c](?<=\d.)(?=\d{3})")
 _DATE_MARKER = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\b\s*")
 _EPOCH_MARKER = re.compile(r"^\s*\d{9,11}\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-*>]+|\d{1,2}[.)])\s+(?=\S)")
 _SPACES = re.compile(r"[ ]{2,}")
 _SENTENCE_END = re.compile(r"([.!?]+)([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+#: Characters of the word before a full stop (``[A-Za-z][A-Za-z.]*``), see ``_word_before``.
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 
 
 @cache
@@ -75,7 +78,7 @@ def _boilerplate() -> re.Pattern[str]:
 class _CaptionRules:
     prefix: re.Pattern[str]
     suffix: re.Pattern[str]
-    contains: tuple[str, ...]
+    contains: re.Pattern[str]  # any of the lower-case substrings (one scan instead of one per substring)
 
 
 @cache
@@ -84,7 +87,7 @@ def _captions() -> _CaptionRules:
     return _CaptionRules(
         prefix=re.compile("|".join(f"(?:{p})" for p in data["caption_prefix"]), re.IGNORECASE),
         suffix=re.compile("|".join(f"(?:{p})" for p in data["caption_suffix"]), re.IGNORECASE),
-        contains=tuple(c.lower() for c in data["caption_contains"]),
+        contains=re.compile(lexicon.literal_alternation([c.lower() for c in data["caption_contains"]])),
     )
 
 
@@ -99,11 +102,15 @@ def _title_noise() -> re.Pattern[str]:
     return re.compile(r"^\s*" + lexicon.literal_alternation(prefixes) + r"\s*", re.IGNORECASE)
 
 
-_SPECIAL = re.compile(r"[^\x00-\x7f]|[\t\r`]")
+#: Every character ``_CHAR_MAP`` may change: tab, CR, backtick and anything non-ASCII. One
+#: character class (not an alternation) lets ``re`` skip plain ASCII text quickly.
+_SPECIAL = re.compile(r"[\t\r`\u0080-\U0010FFFF]")
 
 
 def normalize(text: str) -> str:
     """Straight quotes, plain spaces and hyphens, odd digit separators made commas."""
+    if text.isascii() and "\t" not in text and "\r" not in text and "`" not in text:
+        return text  # the common case: nothing to map (isascii() is O(1) in CPython)
     text = _DIGIT_LOW_QUOTE.sub(",", text)
     return _SPECIAL.sub(lambda m: m.group(0).translate(_CHAR_MAP), text)
 
@@ -127,8 +134,7 @@ def is_caption(line: str) -> bool:
     rules = _captions()
     if rules.prefix.match(line) or rules.suffix.search(line[-60:]):
         return True
-    lowered = line.lower()
-    return any(c in lowered for c in rules.contains)
+    return rules.contains.search(line.lower()) is not None
 
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -139,6 +145,23 @@ def _key(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+def _word_before(text: str, end: int) -> str | None:
+    """The word (``[A-Za-z][A-Za-z.]*``) that ends at ``end``, or None.
+
+    The same match as ``re.search(r"([A-Za-z][A-Za-z.]*)$", text[:end])``, found by stepping
+    back from ``end``: a forward regex search would try every position of the paragraph for
+    every full stop in it.
+    """
+    if end and text[end - 1] == "\n":
+        end -= 1  # '$' also matches before a final newline
+    start = end
+    while start and text[start - 1] in _WORD_CHARS:
+        start -= 1
+    while start < end and text[start] == ".":
+        start += 1  # the word must start with a letter
+    return text[start:end] if start < end else None
+
+
 def split_sentences(text: str) -> list[str]:
     """Split one paragraph at sentence ends, not after abbreviations or initials."""
     pieces: list[str] = []
@@ -146,10 +169,10 @@ def split_sentences(text: str) -> list[str]:
     abbreviations = _abbreviations()
     for match in _SENTENCE_END.finditer(text):
         if match.group(1) == ".":
-            before = _WORD_BEFORE.search(text, 0, match.start(1))
+            before = _word_before(text, match.start(1))
             if before is not None:
-                word = before.group(1).lower().rstrip(".")
-                if word in abbreviations or (len(word) == 1 and before.group(1).isupper()):
+                word = before.lower().rstrip(".")
+                if word in abbreviations or (len(word) == 1 and before.isupper()):
                     continue
         end = match.end(2)
         piece = text[start:end].strip()
@@ -174,7 +197,11 @@ def clean(text: str, *, title: str | None = None) -> Document:
     title_seen = False
     paragraph = 0
     for raw in lines:
-        line = _SPACES.sub(" ", _BULLET.sub("", raw)).strip()
+        bullet = _BULLET.match(raw)  # anchored at the start: at most one match
+        line = raw[bullet.end():] if bullet else raw
+        if "  " in line:
+            line = _SPACES.sub(" ", line)
+        line = line.strip()
         if not line or is_boilerplate(line):
             continue
         paragraph += 1
