@@ -78,6 +78,7 @@ class Gazetteer:
     demonyms: dict[str, str]
     demonym_weight: float
     first_words: dict[str, int]  # first word of any name -> longest name length in words
+    country_keys: dict[str, frozenset[str]]  # country -> its name keys and demonym keys
 
 
 @cache
@@ -113,6 +114,9 @@ def gazetteer() -> Gazetteer:
     for key in (*cities, *countries, *demonyms):
         words = key.split(" ")
         first_words[words[0]] = max(first_words.get(words[0], 0), len(words))
+    keys_of: dict[str, set[str]] = defaultdict(set)
+    for key, country in (*countries.items(), *demonyms.items()):
+        keys_of[country].add(key)
     logger.info("gazetteer loaded: %d city names, %d country names", len(cities), len(countries))
     return Gazetteer(
         cities=cities,
@@ -120,6 +124,7 @@ def gazetteer() -> Gazetteer:
         demonyms=demonyms,
         demonym_weight=float(adjust["demonym_weight"]),
         first_words=first_words,
+        country_keys={country: frozenset(keys) for country, keys in keys_of.items()},
     )
 
 
@@ -133,8 +138,10 @@ class PlaceMention:
     embedded: bool  # part of a longer proper name ("Boston Marathon", "Mandalay Bay")
 
 
+# ``[A-Z...](?<=\b.)`` is ``\b[A-Z...]`` with the character class first, so that ``re`` skips
+# ahead to capitals instead of testing a word boundary at every position.
 _CAPITALISED_RUN = re.compile(
-    r"\b[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*"
+    r"[A-Z\u00c0-\u00de](?<=\b.)[\w'.]*(?:-[\w'.]+)*"
     r"(?:[ ](?:(?:de|del|la|le|al|el|du|da|of|the|es|sur|upon)[ ])?[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*)*"
 )
 
@@ -288,9 +295,7 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
     city_key = max(in_country, key=lambda k: (in_country[k], resolved[k].population)) if in_country else None
     city = resolved[city_key].name if city_key else None
     city_keys = frozenset(k for k, c in resolved.items() if city is not None and c == resolved[city_key])
-    country_keys = frozenset(k for k, v in gaz.countries.items() if v == country) | frozenset(
-        k for k, v in gaz.demonyms.items() if v == country
-    )
+    country_keys = gaz.country_keys.get(country, frozenset())
     return Place(city, country, city_keys, country_keys, tuple(mentions))
 
 
@@ -305,6 +310,7 @@ _IGNORE = "-ignore-"
 class _KindRules:
     phrases: dict[str, str]  # word sequence -> kind (or _IGNORE)
     first_words: dict[str, int]  # first word -> longest phrase length in words
+    first_word_set: frozenset[str]  # the same words as a set, for a quick disjointness test
     pairs: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
     weights: dict[str, float]
 
@@ -329,7 +335,7 @@ def _kind_rules() -> _KindRules:
     for phrase in phrases:
         words = phrase.split(" ")
         first_words[words[0]] = max(first_words.get(words[0], 0), len(words))
-    return _KindRules(phrases, first_words, tuple(pairs), weights)
+    return _KindRules(phrases, first_words, frozenset(first_words), tuple(pairs), weights)
 
 
 @cache
@@ -342,25 +348,24 @@ def kinds_in(text: str) -> list[str]:
     rules = _kind_rules()
     words = _WORD.findall(text.lower())
     found: list[str] = []
-    i = 0
-    count = len(words)
-    while i < count:
-        longest = rules.first_words.get(words[i])
-        if longest is None:
-            i += 1
-            continue
-        for size in range(min(longest, count - i), 0, -1):
-            kind = rules.phrases.get(" ".join(words[i:i + size]) if size > 1 else words[i])
-            if kind is not None:
-                if kind != _IGNORE:
-                    found.append(kind)
-                i += size
-                break
-        else:
-            i += 1
-    if rules.pairs:
-        present = set(words)
-        found.extend(kind for kind, first, second in rules.pairs if present & first and present & second)
+    # frozenset.isdisjoint(list) probes the set once per word, cheaper than building set(words)
+    if not rules.first_word_set.isdisjoint(words):  # most sentences name no incident at all
+        first_words = rules.first_words
+        count = len(words)
+        resume = 0  # words before this index are part of a phrase already found
+        for i in [i for i, word in enumerate(words) if word in first_words]:
+            if i < resume:
+                continue
+            for size in range(min(first_words[words[i]], count - i), 0, -1):
+                kind = rules.phrases.get(" ".join(words[i:i + size]) if size > 1 else words[i])
+                if kind is not None:
+                    if kind != _IGNORE:
+                        found.append(kind)
+                    resume = i + size
+                    break
+    for kind, first, second in rules.pairs:
+        if not first.isdisjoint(words) and not second.isdisjoint(words):
+            found.append(kind)
     return found
 
 
@@ -553,7 +558,9 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
     return best[1] if best else None
 
 
-_YEAR = re.compile(r"(?<![\d,.:$])((?:19|20)\d\d)(?![\d,:]|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))")
+# A year not glued to a number before it: ``(?<![\d,.:$])((?:19|20)\d\d)`` with the lookbehind
+# moved after the first digit (``1(?<![\d,.:$]1)``) so that ``re`` can skip to a '1' or '2'.
+_YEAR = re.compile(r"((?:1(?<![\d,.:$]1)9|2(?<![\d,.:$]2)0)\d\d)(?![\d,:]|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))")
 
 
 def _year_hint(doc: Document) -> int | None:
