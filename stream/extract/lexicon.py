@@ -52,13 +52,58 @@ def entry(name: str, *path: str) -> Any:
     return value
 
 
+def longest_first(fragments: list[str]) -> list[str]:
+    """Distinct fragments, longest first: the order ``alternation`` tries them in."""
+    return sorted(set(fragments), key=len, reverse=True)
+
+
 def alternation(fragments: list[str], *, sort: bool = True) -> str:
     """One non-capturing group matching any fragment, longest first so that
     'suicide bombers' wins over 'bombers'."""
     if not fragments:
         raise LexiconError("cannot build an alternation from an empty list")
-    items = sorted(set(fragments), key=len, reverse=True) if sort else list(fragments)
+    items = longest_first(fragments) if sort else list(fragments)
     return "(?:" + "|".join(items) + ")"
+
+
+def _has_top_level_bar(fragment: str) -> bool:
+    """Whether ``fragment`` has a ``|`` outside every group and character class."""
+    depth = 0
+    in_class = False
+    i = 0
+    while i < len(fragment):
+        char = fragment[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if fragment[i + 1:i + 2] == "^":
+                i += 1
+            if fragment[i + 1:i + 2] == "]":
+                i += 1  # a ']' first in a class is literal
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def leading_literal(fragment: str) -> tuple[str, str] | None:
+    """``(first character, rest of the regex)`` when every match of ``fragment`` starts with
+    one plain ASCII letter or digit, so that ``fragment == first + rest`` as regexes; None when
+    that is not obvious from the text (escape, group or class first, quantifier on the first
+    character, top-level ``|``)."""
+    if not fragment or not (fragment[0].isascii() and fragment[0].isalnum()):
+        return None
+    if fragment[1:2] in ("?", "*", "+", "{") or _has_top_level_bar(fragment):
+        return None
+    return fragment[0], fragment[1:]
 
 
 def words_regex(fragments: list[str], *, flags: int = re.IGNORECASE) -> re.Pattern[str]:

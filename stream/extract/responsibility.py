@@ -69,6 +69,40 @@ class _Rules:
     all_triggers: tuple[str, ...]
 
 
+#: Where a party name may start: not glued to a word, a dot or a hyphen before it; the same
+#: check made one character later (after the name's first character has been matched).
+_PARTY_START = r"(?<![\w.-])"
+_PARTY_START_AFTER_FIRST = r"(?<![\w.-].)"
+_PARTY_END = r"(?![\w-]|\.\w)"
+
+
+def _party_pattern(ordered: list[str], splits: dict[str, tuple[frozenset[str], str] | None]) -> str:
+    """Regex for any party name in ``ordered`` (tried in that order), at a capital letter or
+    at the 'a' of 'al-'/'ash-'.
+
+    Each alternative is filed under the characters it can start with, and the pattern branches
+    on that character first: ``(?:A(?:fghanistan|lgeria|...)|B(?:...)|...)``. A flat
+    alternation of a few hundred names would try every name at every capital; this tries the
+    few that start with it. As the pattern starts with a literal, ``re`` also skips straight
+    to capitals. Alternatives keep their relative order under each character, so a match is
+    the one the flat alternation ``(?=[A-Z]|al[- ]|ash[- ])(?:...)`` would find. When some
+    name's first character cannot be read off its regex, the flat alternation is used.
+    """
+    flat = _PARTY_START + r"(?=[A-Z]|al[- ]|ash[- ])(?:" + "|".join(ordered) + ")" + _PARTY_END
+    known = [(splits[f], f) for f in ordered]
+    if any(split is None for split, _ in known):
+        return flat
+    branches = []
+    for char in "ABCDEFGHIJKLMNOPQRSTUVWXYZa":
+        rests = [split[1] for split, _ in known if split is not None and char in split[0]]
+        if rests:
+            # After the first character: the start check looks one character further back,
+            # and a lower-case 'a' must begin 'al-'/'ash-'.
+            guard = "(?=l[- ]|sh[- ])" if char == "a" else ""
+            branches.append(f"{char}{_PARTY_START_AFTER_FIRST}{guard}(?:" + "|".join(rests) + ")")
+    return "(?:" + "|".join(branches) + ")" + _PARTY_END
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[\s-]+", " ", text.lower()).strip()
 
@@ -77,28 +111,38 @@ def _norm(text: str) -> str:
 def _rules() -> _Rules:
     data = lexicon.load("responsibility")
     fragments: list[str] = []
+    # fragment -> (characters a match can start with, the fragment without its first character)
+    splits: dict[str, tuple[frozenset[str], str] | None] = {}
     alias_patterns: list[tuple[re.Pattern[str], str, bool]] = []
+
+    def add(fragment: str, source: str, *, ignore_case: bool = False) -> None:
+        fragments.append(fragment)
+        lead = lexicon.leading_literal(source)
+        if lead is None:
+            splits[fragment] = None
+        elif ignore_case:
+            splits[fragment] = (frozenset({lead[0].lower(), lead[0].upper()}), f"(?i:{lead[1]})")
+        else:
+            splits[fragment] = (frozenset(lead[0]), lead[1])
+
     for canonical, entry in data["groups"].items():
         for alias in entry["aliases"]:
-            fragments.append(f"(?i:{alias})")
+            add(f"(?i:{alias})", alias, ignore_case=True)
             alias_patterns.append((re.compile(alias, re.IGNORECASE), canonical, False))
         for acronym in entry["acronyms"]:
             escaped = re.escape(acronym).replace(r"\ ", r"[ -]").replace(r"\-", r"[ -]")
-            fragments.append(escaped)
+            add(escaped, escaped)
             alias_patterns.append((re.compile(escaped), canonical, False))
     states: dict[str, str] = {name: name for name in gazetteer().countries.values()}
     for canonical, aliases in data["state_aliases"].items():
         for alias in aliases:
             alias_patterns.append((re.compile(alias), canonical, True))
-            fragments.append(alias)
+            add(alias, alias)
     for name in states:
         escaped = re.escape(name)
-        fragments.append(escaped)
+        add(escaped, escaped)
         alias_patterns.append((re.compile(escaped), name, True))
-    # Parties start with a capital (or 'al-'), so the alternation is only tried there.
-    parties = re.compile(
-        r"(?<![\w.-])(?=[A-Z]|al[- ]|ash[- ])" + lexicon.alternation(fragments) + r"(?![\w-]|\.\w)"
-    )
+    parties = re.compile(_party_pattern(lexicon.longest_first(fragments), splits))
     cues = tuple(
         Cue(
             role=c["role"],
@@ -218,16 +262,19 @@ class _Hit:
 def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
     rules = _rules()
     text = sentence.text
-    lowered = text.lower()
-    if not any(t in lowered for t in rules.all_triggers):
-        return []
+    # Parties first: one regex pass, cheaper than testing every cue trigger, and most
+    # sentences name no party. Then the triggers present, tested once for all cues.
     parties = find_parties(text)
     if not parties:
+        return []
+    lowered = text.lower()
+    present = frozenset(t for t in rules.all_triggers if t in lowered)
+    if not present:
         return []
     hits: list[_Hit] = []
     has_attack_ref: bool | None = None
     for cue in rules.cues:
-        if cue.triggers and not any(t in lowered for t in cue.triggers):
+        if cue.triggers and present.isdisjoint(cue.triggers):
             continue
         if cue.attack_ref:
             if has_attack_ref is None:
