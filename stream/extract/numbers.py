@@ -50,6 +50,8 @@ def _words() -> _Words:
     )
 
 
+_NON_DIGIT = re.compile(r"\D")
+
 #: A digit run right after one of these is part of something else ("7.8", "$4", "#1", "B40").
 _GLUED_BEFORE = frozenset(".,:/$€£₹#+-_")
 
@@ -60,10 +62,11 @@ def _digit_pattern() -> re.Pattern[str]:
     scale = lexicon.literal_alternation(list(_words().scales))
     # A digit group not glued to letters/digits/decimal points; optional decimal part only
     # when a scale word follows ("1.5 million").
-    # Starts with \d so that re scans for digits quickly; the "not glued to the previous
-    # character" check is done in find_numbers (see _GLUED_BEFORE).
+    # Starts with a bare \d (``\d(?:\d{0,2}...|\d*)`` is ``\d{1,3}...|\d+`` with the first digit
+    # factored out) so that re skips to digits instead of trying every position; the "not
+    # glued to the previous character" check is done in find_numbers (see _GLUED_BEFORE).
     return re.compile(
-        rf"(?P<int>\d{{1,3}}(?:[{seps}]\d{{3}})+|\d+)"
+        rf"(?P<int>\d(?:\d{{0,2}}(?:[{seps}]\d{{3}})+|\d*))"
         r"(?:(?P<frac>\.\d+)(?=\s+" + scale + r"\b))?"
         rf"(?:\s+(?P<scale>{scale})\b)?"
         r"(?![\w]|[.,:]\d|-[A-Za-z]|%)",
@@ -128,7 +131,7 @@ def words_to_int(phrase: str) -> int:
 
 def digits_to_int(digits: str, *, fraction: str | None = None, scale: str | None = None) -> int:
     """Value of a digit string with any thousands separator, times an optional scale word."""
-    whole = int(re.sub(r"\D", "", digits))
+    whole = int(_NON_DIGIT.sub("", digits))
     if scale is None:
         return whole
     factor = _words().scales[scale.lower()]
