@@ -574,8 +574,10 @@ def _year_hint(doc: Document) -> int | None:
 @dataclass(frozen=True, slots=True)
 class _ScopeRules:
     since_clause: re.Pattern[str]
+    since_triggers: tuple[str, ...]
     sentence_start_past: re.Pattern[str]
     past_phrases: re.Pattern[str]
+    past_triggers: tuple[str, ...]
     demonstrative: re.Pattern[str]
     clause_continuation: re.Pattern[str]
     year_window: int
@@ -586,8 +588,10 @@ def _scope_rules() -> _ScopeRules:
     data = lexicon.entry("incident", "other_incident")
     return _ScopeRules(
         since_clause=re.compile(data["since_clause"], re.IGNORECASE),
+        since_triggers=tuple(t.lower() for t in data["since_clause_triggers"]),
         sentence_start_past=re.compile(data["sentence_start_past"], re.IGNORECASE),
         past_phrases=re.compile(data["past_phrases"], re.IGNORECASE),
+        past_triggers=tuple(t.lower() for t in data["past_phrases_triggers"]),
         demonstrative=re.compile(data["demonstrative"], re.IGNORECASE),
         clause_continuation=re.compile(data["clause_continuation"], re.IGNORECASE),
         year_window=int(data["year_window"]),
@@ -595,6 +599,14 @@ def _scope_rules() -> _ScopeRules:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;]")
+
+
+def lacks_triggers(text: str, lowered: str, triggers: tuple[str, ...]) -> bool:
+    """True when ``text`` cannot match a case-insensitive regex every match of which contains
+    one of ``triggers`` (lower case): the text is ASCII and ``lowered`` (its lower-cased form,
+    or a slice of it) holds none of them. Non-ASCII text is never ruled out: there
+    ``re.IGNORECASE`` matches more than lower-casing shows (e.g. 'ſ' matches 's')."""
+    return text.isascii() and not any(t in lowered for t in triggers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,12 +629,17 @@ class Scope:
         """A year before the incident's close to ``position``, inside 'deadliest ... since ...',
         or a past-attack phrase ('in the past', 'previous attacks') in the same clause."""
         rules = _scope_rules()
-        for since in rules.since_clause.finditer(text):
-            if since.start() < position < since.end():
-                return True
+        lowered = text.lower()
+        if not lacks_triggers(text, lowered, rules.since_triggers):
+            for since in rules.since_clause.finditer(text):
+                if since.start() < position < since.end():
+                    return True
         segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
         ends = [i for i in (text.find(",", position), text.find(";", position)) if i >= 0]
-        if rules.past_phrases.search(text, segment_start, min(ends, default=len(text))):
+        segment_end = min(ends, default=len(text))
+        if not lacks_triggers(text, lowered[segment_start:segment_end], rules.past_triggers) and (
+            rules.past_phrases.search(text, segment_start, segment_end)
+        ):
             return True
         if self.ref_year is None:
             return False
