@@ -57,13 +57,29 @@ def longest_first(fragments: list[str]) -> list[str]:
     return sorted(set(fragments), key=len, reverse=True)
 
 
-def alternation(fragments: list[str], *, sort: bool = True) -> str:
+def alternation(fragments: list[str], *, sort: bool = True, guard: bool = True) -> str:
     """One non-capturing group matching any fragment, longest first so that
-    'suicide bombers' wins over 'bombers'."""
+    'suicide bombers' wins over 'bombers'.
+
+    With ``guard``, when every fragment starts with a plain letter or digit (see
+    ``leading_literal``), the group opens with a lookahead on those characters:
+    ``(?:(?=[bs])(?:suicide bombers|bombers))``. It matches exactly what the bare alternation
+    matches (under ``re.IGNORECASE`` a class folds case like a literal does), but ``re`` turns
+    most positions down with one character test instead of entering every fragment there:
+    several times faster for a long case-insensitive list after ``\\b``. Pass ``guard=False``
+    when the alternation opens a case-sensitive pattern: ``re`` already scans for the first
+    characters of a leading alternation of literals, and a lookahead would hide them.
+    """
     if not fragments:
         raise LexiconError("cannot build an alternation from an empty list")
     items = longest_first(fragments) if sort else list(fragments)
-    return "(?:" + "|".join(items) + ")"
+    body = "(?:" + "|".join(items) + ")"
+    if guard:
+        leads = [leading_literal(item) for item in items]
+        if all(lead is not None for lead in leads):
+            firsts = "".join(sorted({lead[0] for lead in leads if lead is not None}))
+            return f"(?:(?=[{firsts}]){body})"
+    return body
 
 
 def _has_top_level_bar(fragment: str) -> bool:
@@ -111,6 +127,6 @@ def words_regex(fragments: list[str], *, flags: int = re.IGNORECASE) -> re.Patte
     return re.compile(r"\b" + alternation(fragments) + r"\b", flags)
 
 
-def literal_alternation(phrases: list[str]) -> str:
-    """Alternation of literal phrases (escaped), longest first."""
-    return alternation([re.escape(p) for p in phrases])
+def literal_alternation(phrases: list[str], *, guard: bool = True) -> str:
+    """Alternation of literal phrases (escaped), longest first (``guard``: see ``alternation``)."""
+    return alternation([re.escape(p) for p in phrases], guard=guard)

@@ -87,7 +87,7 @@ def _captions() -> _CaptionRules:
     return _CaptionRules(
         prefix=re.compile("|".join(f"(?:{p})" for p in data["caption_prefix"]), re.IGNORECASE),
         suffix=re.compile("|".join(f"(?:{p})" for p in data["caption_suffix"]), re.IGNORECASE),
-        contains=re.compile(lexicon.literal_alternation([c.lower() for c in data["caption_contains"]])),
+        contains=re.compile(lexicon.literal_alternation([c.lower() for c in data["caption_contains"]], guard=False)),
     )
 
 
