@@ -79,6 +79,8 @@ class Gazetteer:
     demonym_weight: float
     first_words: dict[str, int]  # first word of any name -> longest name length in words
     country_keys: dict[str, frozenset[str]]  # country -> its name keys and demonym keys
+    kinds: dict[str, str]  # any key -> "country" | "city" | "demonym" (in that priority)
+    single_word_kinds: dict[str, str]  # the same for one-word keys only
 
 
 @cache
@@ -117,6 +119,9 @@ def gazetteer() -> Gazetteer:
     keys_of: dict[str, set[str]] = defaultdict(set)
     for key, country in (*countries.items(), *demonyms.items()):
         keys_of[country].add(key)
+    kinds: dict[str, str] = {}
+    for kind, names in (("demonym", demonyms), ("city", cities), ("country", countries)):
+        kinds.update(dict.fromkeys(names, kind))  # later wins: country over city over demonym
     logger.info("gazetteer loaded: %d city names, %d country names", len(cities), len(countries))
     return Gazetteer(
         cities=cities,
@@ -125,6 +130,8 @@ def gazetteer() -> Gazetteer:
         demonym_weight=float(adjust["demonym_weight"]),
         first_words=first_words,
         country_keys={country: frozenset(keys) for country, keys in keys_of.items()},
+        kinds=kinds,
+        single_word_kinds={key: kind for key, kind in kinds.items() if " " not in key},
     )
 
 
@@ -146,16 +153,6 @@ _CAPITALISED_RUN = re.compile(
 )
 
 
-def _place_kind(gaz: Gazetteer, key: str) -> str | None:
-    if key in gaz.countries:
-        return "country"
-    if key in gaz.cities:
-        return "city"
-    if key in gaz.demonyms:
-        return "demonym"
-    return None
-
-
 def _word_key(word: str) -> str:
     key = fold(word)
     return key[:-2] if key.endswith("'s") else key
@@ -166,14 +163,18 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
     gaz = gazetteer()
     text = sentence.text
     found: list[PlaceMention] = []
+    single_word_kinds = gaz.single_word_kinds
     for run in _CAPITALISED_RUN.finditer(text):
         run_text = run.group(0)
-        if " " not in run_text:  # the common case: one capitalised word
-            key = _word_key(run_text.rstrip("."))
-            kind = _place_kind(gaz, key) if key in gaz.first_words else None
+        if " " not in run_text:  # the common case: one capitalised word (inlined: it is hot)
+            word = run_text.rstrip(".")
+            key = fold(word)
+            if key.endswith("'s"):
+                key = key[:-2]  # as _word_key
+            kind = single_word_kinds.get(key)
             if kind is not None and not (run_text.isupper() and len(run_text) > 3):
-                found.append(PlaceMention(sentence.index, run.start(), run.start() + len(run_text.rstrip(".")),
-                                          key, kind, False))
+                start = run.start()
+                found.append(PlaceMention(sentence.index, start, start + len(word), key, kind, False))
             continue
         words: list[tuple[int, int, str]] = []
         position = run.start()
@@ -195,7 +196,7 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
                 continue
             for size in range(min(longest, count - i), 0, -1):
                 key = " ".join([first, *(_word_key(w) for _, _, w in words[i + 1:i + size])]) if size > 1 else first
-                kind = _place_kind(gaz, key)
+                kind = gaz.kinds.get(key)
                 if kind is None:
                     continue
                 end = words[i + size - 1][1]
