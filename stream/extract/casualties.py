@@ -38,6 +38,8 @@ _WORDS_AHEAD = re.compile(r"^\W*(?:[\w'.%-]+(?:\W+|$)){0," + str(RIGHT_WINDOW_WO
 _STOP = re.compile(r"[;:]|,(?!\d)|\s(?:and|but|while|whereas|or)\s|\s-\s")
 _YEARLIKE = re.compile(r"^(?:19|20)\d\d$")
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_COUNTED_PEOPLE = re.compile(r"^\s*(?:people|persons|others|victims)\b", re.IGNORECASE)
+_TO_END = re.compile(r"\bto\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,10 +260,10 @@ def _is_count(text: str, number: NumberMention, left: str, window: str) -> bool:
     """False for years, dates, ages, ordinals, units and labels."""
     rules = _rules()
     if not number.is_word and _YEARLIKE.match(number.text) and not rules.right_terms.match(window.lstrip()):
-        if not re.match(r"^\s*(?:people|persons|others|victims)\b", window, re.IGNORECASE):
+        if not _COUNTED_PEOPLE.match(window):
             return False
     around = text[max(0, number.start - 12):number.end + 16].lower()
-    if any(m in around for m in _MONTH_STEMS) and (
+    if lexicon.contains_any(around, _MONTH_STEMS) and (
         rules.month_adjacent.search(left[-12:]) or rules.month_adjacent.match(text[number.end:number.end + 16])
     ):
         return False
@@ -274,7 +276,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     rules = _rules()
     text = sentence.text
     lowered = text.lower()
-    if not any(t in lowered for t in rules.triggers):
+    if not lexicon.contains_any(lowered, rules.triggers):
         return
     numbers = find_numbers(text)
     if not numbers:
@@ -289,7 +291,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     pending_from: list[Revision] = []
     for number in numbers:
         local = lowered[max(0, number.start - 90):number.end + 110]
-        if not any(t in local for t in rules.triggers):
+        if not lexicon.contains_any(local, rules.triggers):
             continue
         inside = masked[number.start] == " "
         following = next((n for n in (numbers if inside else visible) if n.start > number.start), None)
@@ -314,7 +316,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         strength = 1
         subset = False
         open_revision = next((r for r in pending_from if r.target is None), None)
-        if open_revision is not None and re.search(r"\bto\s*$", left):
+        if open_revision is not None and _TO_END.search(left):
             open_revision.target = number.value
             name = open_revision.field or _nearest_toll_field(text, number.start)
             open_revision.field = open_revision.field or name
@@ -353,7 +355,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         subset_noun = bool(rules.subset_noun_first.match(window)) and name != "hospitalized"
         if demote_sentence is None:
             demote_sentence = scope.mentions_other_place(sentence) or (
-                any(t in lowered for t in rules.stale_triggers) and rules.stale.search(text) is not None
+                lexicon.contains_any(lowered, rules.stale_triggers) and rules.stale.search(text) is not None
             )
         if open_revision is not None and open_revision.field is None:
             open_revision.field = name

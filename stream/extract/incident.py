@@ -58,8 +58,11 @@ def _name_key(name: str) -> str:
     return " ".join(fold(m.group(0)) for m in _TOKEN.finditer(name))
 
 
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text).lower()).strip("-")
+    return _NON_SLUG.sub("-", fold(text).lower()).strip("-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,7 +436,8 @@ def _date_rules() -> _DateRules:
             rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{month_alt})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?",
             re.IGNORECASE,
         ),
-        iso=re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
+        # ``\b(?:19|20)`` with the word-boundary check after the first digit, so that re skips to digits
+        iso=re.compile(r"(?P<year>(?:1(?<!\w1)9|2(?<!\w2)0)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
         weekday=re.compile(r"\b(?P<weekday>" + lexicon.alternation(list(weekdays)) + r")(?:'s)?\b", re.IGNORECASE),
         relative=re.compile(r"\b(?P<rel>" + lexicon.literal_alternation(list(relative)) + r")\b", re.IGNORECASE),
         months=months,
@@ -455,6 +459,7 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
 
 
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_RELATIVE_TRIGGERS = ("day", "night", "morning", "afternoon", "evening")
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +477,7 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
     found: list[DateMention] = []
     lowered = text.lower()
     has_digit = rules.prefilter.search(text) is not None
-    has_month = has_digit and any(m in lowered for m in _MONTH_STEMS)
+    has_month = has_digit and lexicon.contains_any(lowered, _MONTH_STEMS)
     taken: list[tuple[int, int]] = []
     patterns = (rules.iso, rules.explicit_mdy, rules.explicit_dmy) if has_month else (rules.iso,) if has_digit else ()
     for pattern in patterns:
@@ -503,7 +508,7 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
                 continue
             back = (published.weekday() - rules.weekdays[m.group("weekday").lower()]) % 7
             found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8))
-    if published is not None and any(w in lowered for w in ("day", "night", "morning", "afternoon", "evening")):
+    if published is not None and lexicon.contains_any(lowered, _RELATIVE_TRIGGERS):
         for m in rules.relative.finditer(text):
             offset = rules.relative_days[m.group("rel").lower()]
             found.append(DateMention(published + dt.timedelta(days=offset), sentence.index, m.start(), 0.7))
@@ -513,6 +518,7 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
 #: Incident dates are looked for this far before the publication date; older dates in a
 #: dated article are background (anniversaries, earlier attacks).
 MAX_DATE_AGE = dt.timedelta(days=120)
+_DATE_TAIL = re.compile(r"[\w ,.]*")
 _AFTER_DATE = re.compile(r"^\W*(?:\w+\W+){0,1}(?:after|following|since)\b", re.IGNORECASE)
 _POSSESSIVE_EVENT = re.compile(r"^'s\s+(?:[\w.-]+\s+){0,2}?(?:attacks?|bombings?|blasts?|explosions?|shootings?|"
                                r"massacre|earthquake|quake|tremor|temblor|assault|siege|floods?|fire)\b", re.IGNORECASE)
@@ -540,7 +546,7 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
                 continue
             if published is None and latest_year is not None and mention.date.year < latest_year:
                 continue
-            end = mention.start + 1 + len(re.match(r"[\w ,.]*", text[mention.start + 1:]).group(0).rstrip(" ,."))
+            end = mention.start + 1 + len(_DATE_TAIL.match(text, mention.start + 1).group(0).rstrip(" ,."))
             before = text[max(0, mention.start - 50):mention.start]
             after = text[end:end + 30]
             score = mention.strength - 0.01 * sentence.index
@@ -607,7 +613,7 @@ def lacks_triggers(text: str, lowered: str, triggers: tuple[str, ...]) -> bool:
     one of ``triggers`` (lower case): the text is ASCII and ``lowered`` (its lower-cased form,
     or a slice of it) holds none of them. Non-ASCII text is never ruled out: there
     ``re.IGNORECASE`` matches more than lower-casing shows (e.g. 'ſ' matches 's')."""
-    return text.isascii() and not any(t in lowered for t in triggers)
+    return text.isascii() and not lexicon.contains_any(lowered, triggers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -663,6 +669,9 @@ def sentence_about_other(text: str) -> bool:
     return ("that " in lowered or "those " in lowered) and rules.demonstrative.search(text) is not None
 
 
+_AT_PLACE = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?$")
+
+
 def build_scope(doc: Document, place: Place, *, ref_year: int | None, other: frozenset[int]) -> Scope:
     by_sentence: dict[int, list[PlaceMention]] = defaultdict(list)
     for m in place.mentions:
@@ -673,7 +682,7 @@ def build_scope(doc: Document, place: Place, *, ref_year: int | None, other: fro
         own = any(m.key in place.city_keys or m.key in place.country_keys for m in found)
         foreign = any(
             m.kind in ("city", "country") and m.key not in place.city_keys and m.key not in place.country_keys
-            and re.search(r"\b(?:in|at|near)\s+(?:the\s+)?$", text[max(0, m.start - 12):m.start])
+            and _AT_PLACE.search(text[max(0, m.start - 12):m.start])
             for m in found
         )
         if foreign and not own:

@@ -64,7 +64,8 @@ _DATE_MARKER = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\b\s*")
 _EPOCH_MARKER = re.compile(r"^\s*\d{9,11}\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-*>]+|\d{1,2}[.)])\s+(?=\S)")
 _SPACES = re.compile(r"[ ]{2,}")
-_SENTENCE_END = re.compile(r"([.!?]+)([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
+# ``[.!?][.!?]*`` rather than ``[.!?]+``: a bare class first lets re skip to punctuation
+_SENTENCE_END = re.compile(r"([.!?][.!?]*)([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
 #: Characters of the word before a full stop (``[A-Za-z][A-Za-z.]*``), see ``_word_before``.
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 
