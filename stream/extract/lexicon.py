@@ -61,8 +61,8 @@ def alternation(fragments: list[str], *, sort: bool = True, guard: bool = True) 
     """One non-capturing group matching any fragment, longest first so that
     'suicide bombers' wins over 'bombers'.
 
-    With ``guard``, when every fragment starts with a plain letter or digit (see
-    ``leading_literal``), the group opens with a lookahead on those characters:
+    With ``guard``, when the first characters of every fragment can be read off its text (see
+    ``first_characters``), the group opens with a lookahead on those characters:
     ``(?:(?=[bs])(?:suicide bombers|bombers))``. It matches exactly what the bare alternation
     matches (under ``re.IGNORECASE`` a class folds case like a literal does), but ``re`` turns
     most positions down with one character test instead of entering every fragment there:
@@ -75,16 +75,23 @@ def alternation(fragments: list[str], *, sort: bool = True, guard: bool = True) 
     items = longest_first(fragments) if sort else list(fragments)
     body = "(?:" + "|".join(items) + ")"
     if guard:
-        leads = [leading_literal(item) for item in items]
-        if all(lead is not None for lead in leads):
-            firsts = "".join(sorted({lead[0] for lead in leads if lead is not None}))
-            return f"(?:(?=[{firsts}]){body})"
+        firsts = [first_characters(item) for item in items]
+        if all(chars is not None for chars in firsts):
+            union = sorted(set().union(*(chars for chars in firsts if chars is not None)))
+            return "(?:(?=[" + "".join(re.escape(char) for char in union) + "])" + body + ")"
     return body
 
 
-def _has_top_level_bar(fragment: str) -> bool:
-    """Whether ``fragment`` has a ``|`` outside every group and character class."""
-    depth = 0
+_QUANTIFIERS = ("?", "*", "+", "{")
+_METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
+
+
+def _structure(fragment: str) -> tuple[list[int], dict[int, int]] | None:
+    """Positions of the top-level ``|`` of ``fragment`` and, for every ``(``, the position of
+    its ``)``, skipping escapes and character classes; None when unbalanced."""
+    bars: list[int] = []
+    opened: list[int] = []
+    closing: dict[int, int] = {}
     in_class = False
     i = 0
     while i < len(fragment):
@@ -101,13 +108,17 @@ def _has_top_level_bar(fragment: str) -> bool:
             if fragment[i + 1:i + 2] == "]":
                 i += 1  # a ']' first in a class is literal
         elif char == "(":
-            depth += 1
+            opened.append(i)
         elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
+            if not opened:
+                return None
+            closing[opened.pop()] = i
+        elif char == "|" and not opened:
+            bars.append(i)
         i += 1
-    return False
+    if opened or in_class:
+        return None
+    return bars, closing
 
 
 def leading_literal(fragment: str) -> tuple[str, str] | None:
@@ -117,9 +128,51 @@ def leading_literal(fragment: str) -> tuple[str, str] | None:
     character, top-level ``|``)."""
     if not fragment or not (fragment[0].isascii() and fragment[0].isalnum()):
         return None
-    if fragment[1:2] in ("?", "*", "+", "{") or _has_top_level_bar(fragment):
+    structure = _structure(fragment)
+    if fragment[1:2] in _QUANTIFIERS or structure is None or structure[0]:
         return None
     return fragment[0], fragment[1:]
+
+
+def first_characters(fragment: str) -> frozenset[str] | None:
+    """The characters every match of ``fragment`` starts with (as written: case folding is
+    left to the regex flags), or None when they cannot be read off the text. Understood: a
+    literal character, an escaped punctuation character, a group ``(...)`` or ``(?:...)``
+    (recursively), top-level ``|``; anything followed by a quantifier is not (it may be
+    skipped)."""
+    structure = _structure(fragment)
+    if structure is None or not fragment:
+        return None
+    bars, closing = structure
+    if bars:
+        chars: set[str] = set()
+        for start, end in zip([-1, *bars], [*bars, len(fragment)]):
+            alternative = first_characters(fragment[start + 1:end])
+            if alternative is None:
+                return None
+            chars |= alternative
+        return frozenset(chars)
+    head = fragment[0]
+    if head == "\\":
+        if len(fragment) < 2 or fragment[1].isalnum():
+            return None  # a class (\d, \w), an anchor (\b, \A) or a back-reference
+        found, after = frozenset(fragment[1]), 2
+    elif head == "(":
+        if fragment.startswith("(?:"):
+            inner = 3
+        elif fragment[1:2] != "?":
+            inner = 1  # a capturing group
+        else:
+            return None  # lookaround, flags, named group
+        group = first_characters(fragment[inner:closing[0]])
+        if group is None:
+            return None
+        found, after = group, closing[0] + 1
+    elif head in _METACHARACTERS:
+        return None
+    else:
+        found, after = frozenset(head), 1
+    return None if fragment[after:after + 1] in _QUANTIFIERS else found
 
 
 def words_regex(fragments: list[str], *, flags: int = re.IGNORECASE) -> re.Pattern[str]:
