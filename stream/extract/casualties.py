@@ -109,7 +109,7 @@ def _rules() -> _Rules:
             + rf")\s+(?:{prefix}\s+)?$",
             ignore,
         ),
-        claimed_lives=re.compile(data["claimed_lives"], ignore),
+        claimed_lives=re.compile(lexicon.guarded(data["claimed_lives"]), ignore),
         lives_after=re.compile(data["lives_after"], ignore),
         toll_verb_near=re.compile(
             rf"\b{lexicon.alternation(data['toll_verbs']['near'])}\s+(?:{prefix}\s+)?(?:{all_quals}\s+)?$", ignore
@@ -121,13 +121,13 @@ def _rules() -> _Rules:
         toll_nouns=re.compile(toll_nouns, ignore),
         generic_toll_nouns=re.compile(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
         revision_from=re.compile(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
-        revision_anaphora=re.compile(data["revision_anaphora"], ignore),
+        revision_anaphora=re.compile(lexicon.guarded(data["revision_anaphora"]), ignore),
         downward=re.compile(rf"\b{lexicon.alternation(data['downward'])}\b", ignore),
         subset_left=re.compile(rf"\b{lexicon.alternation(data['subset_left'])}\s+(?:{prefix}\s+)?$", ignore),
         subset_right=re.compile(data["subset_right"], ignore),
-        subset_in_window=re.compile(data["subset_in_window"], ignore),
+        subset_in_window=re.compile(lexicon.guarded(data["subset_in_window"]), ignore),
         increment_right=re.compile(data["increment_right"], ignore),
-        increment_left=re.compile(data["increment_left"], ignore),
+        increment_left=re.compile(lexicon.guarded(data["increment_left"]), ignore),
         attacker_or_weapon=re.compile(
             rf"\b{lexicon.alternation(data['attacker_nouns'] + data['weapon_nouns'])}\b", ignore
         ),

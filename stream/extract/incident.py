@@ -443,8 +443,8 @@ def _date_rules() -> _DateRules:
         months=months,
         weekdays=weekdays,
         relative_days=relative,
-        penalty=re.compile(data["date_penalty_context"], re.IGNORECASE),
-        bonus=re.compile(data["date_bonus_context"], re.IGNORECASE),
+        penalty=re.compile(lexicon.guarded(data["date_penalty_context"]), re.IGNORECASE),
+        bonus=re.compile(lexicon.guarded(data["date_bonus_context"]), re.IGNORECASE),
         prefilter=re.compile(r"\d"),
     )
 
@@ -594,12 +594,12 @@ class _ScopeRules:
 def _scope_rules() -> _ScopeRules:
     data = lexicon.entry("incident", "other_incident")
     return _ScopeRules(
-        since_clause=re.compile(data["since_clause"], re.IGNORECASE),
+        since_clause=re.compile(lexicon.guarded(data["since_clause"]), re.IGNORECASE),
         since_triggers=tuple(t.lower() for t in data["since_clause_triggers"]),
         sentence_start_past=re.compile(data["sentence_start_past"], re.IGNORECASE),
-        past_phrases=re.compile(data["past_phrases"], re.IGNORECASE),
+        past_phrases=re.compile(lexicon.guarded(data["past_phrases"]), re.IGNORECASE),
         past_triggers=tuple(t.lower() for t in data["past_phrases_triggers"]),
-        demonstrative=re.compile(data["demonstrative"], re.IGNORECASE),
+        demonstrative=re.compile(lexicon.guarded(data["demonstrative"]), re.IGNORECASE),
         clause_continuation=re.compile(data["clause_continuation"], re.IGNORECASE),
         year_window=int(data["year_window"]),
     )

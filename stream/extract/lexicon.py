@@ -74,12 +74,21 @@ def alternation(fragments: list[str], *, sort: bool = True, guard: bool = True) 
         raise LexiconError("cannot build an alternation from an empty list")
     items = longest_first(fragments) if sort else list(fragments)
     body = "(?:" + "|".join(items) + ")"
-    if guard:
-        firsts = [first_characters(item) for item in items]
-        if all(chars is not None for chars in firsts):
-            union = sorted(set().union(*(chars for chars in firsts if chars is not None)))
-            return "(?:(?=[" + "".join(re.escape(char) for char in union) + "])" + body + ")"
-    return body
+    return guarded(body) if guard else body
+
+
+def guarded(source: str) -> str:
+    """``source`` behind a lookahead on the characters its matches start with, when they can be
+    read off the text (``first_characters``): ``(?:(?=[ab])(?:source))``, the same matches.
+
+    For a pattern that is searched (not matched at one position): ``re`` tries it at every
+    position of the text; the lookahead turns most positions down with one character test.
+    Under ``re.IGNORECASE`` a class folds case exactly as a literal character does.
+    """
+    chars = first_characters(source)
+    if chars is None:
+        return source
+    return "(?:(?=[" + "".join(re.escape(char) for char in sorted(chars)) + "])(?:" + source + "))"
 
 
 _QUANTIFIERS = ("?", "*", "+", "{")
@@ -138,8 +147,10 @@ def first_characters(fragment: str) -> frozenset[str] | None:
     """The characters every match of ``fragment`` starts with (as written: case folding is
     left to the regex flags), or None when they cannot be read off the text. Understood: a
     literal character, an escaped punctuation character, a group ``(...)`` or ``(?:...)``
-    (recursively), top-level ``|``; anything followed by a quantifier is not (it may be
-    skipped)."""
+    (recursively), top-level ``|``, a leading ``\\b``; anything followed by a quantifier is not
+    (it may be skipped)."""
+    while fragment.startswith("\\b"):
+        fragment = fragment[2:]  # zero-width: the characters are those of what follows
     structure = _structure(fragment)
     if structure is None or not fragment:
         return None

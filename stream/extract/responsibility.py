@@ -146,7 +146,7 @@ def _rules() -> _Rules:
     cues = tuple(
         Cue(
             role=c["role"],
-            pattern=re.compile(c["pattern"], re.IGNORECASE),
+            pattern=re.compile(lexicon.guarded(c["pattern"]), re.IGNORECASE),
             direction=c["direction"],
             gap=int(c["gap"]),
             states=bool(c.get("states", False)),
@@ -166,14 +166,16 @@ def _rules() -> _Rules:
         lookup={},
         alias_patterns=tuple(alias_patterns),
         cues=cues,
-        negation=re.compile(data["negation"], re.IGNORECASE),
-        habitual=re.compile(data["habitual"], re.IGNORECASE),
-        attack_ref=re.compile(data["attack_ref"], re.IGNORECASE),
+        negation=re.compile(lexicon.guarded(data["negation"]), re.IGNORECASE),
+        habitual=re.compile(lexicon.guarded(data["habitual"]), re.IGNORECASE),
+        attack_ref=re.compile(lexicon.guarded(data["attack_ref"]), re.IGNORECASE),
         channels=channels,
         locative=re.compile(rf"\b{preps}\s+(?:the\s+)?$", re.IGNORECASE),
         all_triggers=tuple(sorted({t for cue in cues for t in cue.triggers})),
         claim_words=re.compile(
-            r"\b(?:claim\w*|statement|announc\w*|said|says|posted|published|released|issued|broadcast)\b",
+            lexicon.guarded(
+                r"\b(?:claim\w*|statement|announc\w*|said|says|posted|published|released|issued|broadcast)\b"
+            ),
             re.IGNORECASE,
         ),
     )
