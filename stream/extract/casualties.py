@@ -35,7 +35,9 @@ RIGHT_WINDOW_WORDS = 12
 TOLL_LOOKBACK = 160
 
 _WORDS_AHEAD = re.compile(r"^\W*(?:[\w'.%-]+(?:\W+|$)){0," + str(RIGHT_WINDOW_WORDS) + "}")
-_STOP = re.compile(r"[;:]|,(?!\d)|\s(?:and|but|while|whereas|or)\s|\s-\s")
+# ``[;:]|,(?!\d)|\s(?:and|but|while|whereas|or)\s|\s-\s`` with the first character matched
+# by one class, so that re skips to candidates; the lookbehinds pick the branch it opened.
+_STOP = re.compile(r"[;:,\s](?:(?<=[;:])|(?<=,)(?!\d)|(?<=\s)(?:(?:and|but|while|whereas|or)\s|-\s))")
 _YEARLIKE = re.compile(r"^(?:19|20)\d\d$")
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _COUNTED_PEOPLE = re.compile(r"^\s*(?:people|persons|others|victims)\b", re.IGNORECASE)
@@ -282,19 +284,29 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     if not numbers:
         return
     masked = _mask_parentheticals(text)
-    visible = [n for n in numbers if masked[n.start] != " "]
+    # The next number after each one, and the next one outside parentheticals (numbers are
+    # in text order and do not overlap).
+    next_visible: list[NumberMention | None] = [None] * len(numbers)
+    upcoming: NumberMention | None = None
+    for i in range(len(numbers) - 1, -1, -1):
+        next_visible[i] = upcoming
+        if masked[numbers[i].start] != " ":
+            upcoming = numbers[i]
     demote_sentence: bool | None = None  # computed on first use: most sentences have no figure
     downward = "down" in lowered or "lower" in lowered or "reduc" in lowered or "drop" in lowered \
         or "fell" in lowered or "decreas" in lowered
     if downward:
         downward = bool(rules.downward.search(text))
     pending_from: list[Revision] = []
-    for number in numbers:
+    for i, number in enumerate(numbers):
         local = lowered[max(0, number.start - 90):number.end + 110]
         if not lexicon.contains_any(local, rules.triggers):
             continue
         inside = masked[number.start] == " "
-        following = next((n for n in (numbers if inside else visible) if n.start > number.start), None)
+        if inside:
+            following = numbers[i + 1] if i + 1 < len(numbers) else None
+        else:
+            following = next_visible[i]
         left_full = text[: number.start]
         window = _window(text if inside else masked, number, following)
         if not _is_count(text, number, left_full, window):
