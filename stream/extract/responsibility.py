@@ -66,7 +66,8 @@ class _Rules:
     channels: tuple[tuple[str, re.Pattern[str]], ...]
     locative: re.Pattern[str]
     claim_words: re.Pattern[str]
-    all_triggers: tuple[str, ...]
+    cues_by_trigger: dict[str, tuple[int, ...]]  # trigger -> indexes of the cues it opens
+    untriggered_cues: tuple[int, ...]  # cues tried in every sentence that has some trigger
 
 
 #: Where a party name may start: not glued to a word, a dot or a hyphen before it; the same
@@ -171,7 +172,11 @@ def _rules() -> _Rules:
         attack_ref=re.compile(lexicon.guarded(data["attack_ref"]), re.IGNORECASE),
         channels=channels,
         locative=re.compile(rf"\b{preps}\s+(?:the\s+)?$", re.IGNORECASE),
-        all_triggers=tuple(sorted({t for cue in cues for t in cue.triggers})),
+        cues_by_trigger={
+            trigger: tuple(i for i, cue in enumerate(cues) if trigger in cue.triggers)
+            for trigger in sorted({t for cue in cues for t in cue.triggers})
+        },
+        untriggered_cues=tuple(i for i, cue in enumerate(cues) if not cue.triggers),
         claim_words=re.compile(
             lexicon.guarded(
                 r"\b(?:claim\w*|statement|announc\w*|said|says|posted|published|released|issued|broadcast)\b"
@@ -265,19 +270,21 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
     rules = _rules()
     text = sentence.text
     # Parties first: one regex pass, cheaper than testing every cue trigger, and most
-    # sentences name no party. Then the triggers present, tested once for all cues.
+    # sentences name no party. Then each trigger once; the cues it opens are tried, in order.
     parties = find_parties(text)
     if not parties:
         return []
     lowered = text.lower()
-    present = frozenset(t for t in rules.all_triggers if t in lowered)
-    if not present:
+    opened: set[int] = set()
+    for trigger, cue_indexes in rules.cues_by_trigger.items():
+        if trigger in lowered:
+            opened.update(cue_indexes)
+    if not opened:
         return []
     hits: list[_Hit] = []
     has_attack_ref: bool | None = None
-    for cue in rules.cues:
-        if cue.triggers and present.isdisjoint(cue.triggers):
-            continue
+    for index in sorted(opened.union(rules.untriggered_cues)):
+        cue = rules.cues[index]
         if cue.attack_ref:
             if has_attack_ref is None:
                 has_attack_ref = bool(rules.attack_ref.search(text))
