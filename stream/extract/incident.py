@@ -570,8 +570,13 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
 _YEAR = re.compile(r"((?:1(?<![\d,.:$]1)9|2(?<![\d,.:$]2)0)\d\d)(?![\d,:]|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))")
 
 
+def _may_hold_year(text: str) -> bool:
+    """Cheap test before ``_YEAR``: every year it matches starts with '19' or '20'."""
+    return "19" in text or "20" in text
+
+
 def _year_hint(doc: Document) -> int | None:
-    years = [int(y) for s in doc.sentences for y in _YEAR.findall(s.text)]
+    years = [int(y) for s in doc.sentences if _may_hold_year(s.text) for y in _YEAR.findall(s.text)]
     return max(years) if years else None
 
 
@@ -728,7 +733,8 @@ def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis
     ref_year = date.year if date else pub_date.year if pub_date else _year_hint(doc)
     if ref_year is not None:
         pre_other = pre_other | frozenset(
-            s.index for s in doc.sentences if any(int(y) < ref_year for y in _YEAR.findall(s.text))
+            s.index for s in doc.sentences
+            if _may_hold_year(s.text) and any(int(y) < ref_year for y in _YEAR.findall(s.text))
         )
     place = locate(doc, skip=pre_other)
     kind = classify_kind(doc, skip=pre_other)

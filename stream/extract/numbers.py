@@ -131,7 +131,8 @@ def words_to_int(phrase: str) -> int:
 
 def digits_to_int(digits: str, *, fraction: str | None = None, scale: str | None = None) -> int:
     """Value of a digit string with any thousands separator, times an optional scale word."""
-    whole = int(_NON_DIGIT.sub("", digits))
+    # Plain decimal digits (the common case) need no separator removal; \D keeps exactly those.
+    whole = int(digits if digits.isdecimal() else _NON_DIGIT.sub("", digits))
     if scale is None:
         return whole
     factor = _words().scales[scale.lower()]
@@ -164,7 +165,9 @@ def find_numbers(text: str) -> list[NumberMention]:
     lowered = text.lower()
     if len(lowered) != len(text):  # rare non-ASCII case folding that changes length
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    words_found = False
     for match in _word_pattern().finditer(lowered):
+        words_found = True
         phrase = text[match.start():match.end()]
         value = _words_value(phrase)
         if value is None:  # e.g. "one two": keep the first word only
@@ -174,6 +177,8 @@ def find_numbers(text: str) -> list[NumberMention]:
                 continue
             phrase = first.group(0)
         found.append(NumberMention(value, match.start(), match.start() + len(phrase), phrase, True))
+    if not words_found:
+        return found  # digit matches come in order and do not overlap
     found.sort(key=lambda m: m.start)
     result: list[NumberMention] = []
     for mention in found:

@@ -30,6 +30,11 @@ Direction = Literal["before", "after", "any"]
 Role = Literal["claimed", "suspected", "denied"]
 ROLES: tuple[Role, ...] = ("claimed", "suspected", "denied")
 
+#: How many sentences away from a claim its channel may be stated.
+CHANNEL_REACH = 4
+_GROUP_REFERENCE = re.compile(
+    r"\b(?:the|its|jihadist|militant|extremist)\s+(?:group|organi[sz]ation)\b|\bits\b", re.IGNORECASE
+)
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:while|whereas|but(?!\s+also))\b|\s(?:while|whereas)\s")
 _LIST_GLUE = re.compile(r"^(?:\s*\([^)]{1,20}\))?\s*(?:,|and|or|as well as|along with|but also|plus)[\s,]*(?:the\s+)?$")
 
@@ -321,15 +326,20 @@ def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
     """Where the claim was made: in the evidence sentence, else the nearest sentence that
     mentions the party (or 'the group') together with a claim/statement word."""
     rules = _rules()
-    ordered = sorted(doc.sentences, key=lambda s: (abs(s.index - evidence.index), s.index))
+    # The evidence sentence, then the others up to CHANNEL_REACH away, nearest (and earlier) first.
+    sentences = doc.sentences
+    at = evidence.index
+    ordered = [evidence] + [
+        sentences[i] for distance in range(1, CHANNEL_REACH + 1) for i in (at - distance, at + distance)
+        if 0 <= i < len(sentences)
+    ]
     for sentence in ordered:
         text = sentence.text
         if sentence is not evidence:
-            if abs(sentence.index - evidence.index) > 4 or not rules.claim_words.search(text):
+            if not rules.claim_words.search(text):
                 continue
             mentions = {p.party for p in find_parties(text)}
-            if party not in mentions and not re.search(r"\b(?:the|its|jihadist|militant|extremist)\s+(?:group|"
-                                                       r"organi[sz]ation)\b|\bits\b", text, re.IGNORECASE):
+            if party not in mentions and not _GROUP_REFERENCE.search(text):
                 continue
         for name, pattern in rules.channels:
             if pattern.search(text):

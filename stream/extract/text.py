@@ -87,7 +87,7 @@ def _captions() -> _CaptionRules:
     data = lexicon.load("text")
     return _CaptionRules(
         prefix=re.compile("|".join(f"(?:{p})" for p in data["caption_prefix"]), re.IGNORECASE),
-        suffix=re.compile("|".join(f"(?:{p})" for p in data["caption_suffix"]), re.IGNORECASE),
+        suffix=re.compile(lexicon.alternation(data["caption_suffix"], sort=False), re.IGNORECASE),
         contains=re.compile(lexicon.literal_alternation([c.lower() for c in data["caption_contains"]], guard=False)),
     )
 
