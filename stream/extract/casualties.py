@@ -97,18 +97,22 @@ def _rules() -> _Rules:
     )
     return _Rules(
         qualifier=re.compile(
-            r"\b(?:" + "|".join(f"(?P<{kind}>{lexicon.alternation(quals[kind])})" for kind in ("at_least", "about"))
-            + r")\s+$",
+            lexicon.guarded(
+                r"\b(?:" + "|".join(f"(?P<{kind}>{lexicon.alternation(quals[kind])})" for kind in ("at_least", "about"))
+                + r")\s+$"
+            ),
             ignore,
         ),
-        right_terms=re.compile(right, ignore),
+        right_terms=re.compile(lexicon.guarded(right), ignore),
         hospitalized=re.compile(rf"\b{lexicon.alternation(terms['hospitalized'])}\b", ignore),
         casualties_as_killed=re.compile(data["casualties_as_killed_context"], ignore),
         left_verbs=re.compile(
-            "(?:" + "|".join(
-                f"(?P<{name}>\\b{lexicon.alternation(data['left_verbs'][name])})" for name in ("killed", "injured")
-            )
-            + rf")\s+(?:{prefix}\s+)?$",
+            lexicon.guarded(
+                "(?:" + "|".join(
+                    f"(?P<{name}>\\b{lexicon.alternation(data['left_verbs'][name])})" for name in ("killed", "injured")
+                )
+                + rf")\s+(?:{prefix}\s+)?$"
+            ),
             ignore,
         ),
         claimed_lives=re.compile(lexicon.guarded(data["claimed_lives"]), ignore),
@@ -120,7 +124,7 @@ def _rules() -> _Rules:
             rf"\b{lexicon.alternation(data['toll_verbs']['far'])}\s+(?:{prefix}\s+)?(?:{all_quals}\s+)?$", ignore
         ),
         toll_near_chars=int(data["toll_near_chars"]),
-        toll_nouns=re.compile(toll_nouns, ignore),
+        toll_nouns=re.compile(lexicon.guarded(toll_nouns), ignore),
         generic_toll_nouns=re.compile(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
         revision_from=re.compile(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
         revision_anaphora=re.compile(lexicon.guarded(data["revision_anaphora"]), ignore),

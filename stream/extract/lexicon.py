@@ -92,6 +92,11 @@ def guarded(source: str) -> str:
 
 
 _QUANTIFIERS = ("?", "*", "+", "{")
+#: The lookahead ``guarded`` writes, ``(?=[...])``, and one character of its class: an escaped
+#: character or a plain one other than '-' and '^' (so that no range or negation is misread;
+#: a class that has one yields an empty string and is not used).
+_GUARD = re.compile(r"\(\?=\[((?:\\.|[^\\\]])*)\]\)")
+_GUARD_CHAR = re.compile(r"\\(.)|([^-^\\])|.")
 _METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 
 
@@ -146,11 +151,17 @@ def leading_literal(fragment: str) -> tuple[str, str] | None:
 def first_characters(fragment: str) -> frozenset[str] | None:
     """The characters every match of ``fragment`` starts with (as written: case folding is
     left to the regex flags), or None when they cannot be read off the text. Understood: a
-    literal character, an escaped punctuation character, a group ``(...)`` or ``(?:...)``
-    (recursively), top-level ``|``, a leading ``\\b``; anything followed by a quantifier is not
+    literal character, an escaped punctuation character, a group ``(...)``, ``(?:...)`` or
+    ``(?P<name>...)`` (recursively), top-level ``|``, a leading ``\\b``; anything followed by a quantifier is not
     (it may be skipped)."""
     while fragment.startswith("\\b"):
         fragment = fragment[2:]  # zero-width: the characters are those of what follows
+    guard = _GUARD.match(fragment)
+    if guard is not None:  # a lookahead from ``guarded``: its class holds the first characters
+        chars = [escaped or plain for escaped, plain in _GUARD_CHAR.findall(guard.group(1))]
+        if chars and all(chars) and fragment[guard.end():guard.end() + 1] not in _QUANTIFIERS:
+            return frozenset(chars)
+        return None
     structure = _structure(fragment)
     if structure is None or not fragment:
         return None
@@ -171,10 +182,12 @@ def first_characters(fragment: str) -> frozenset[str] | None:
     elif head == "(":
         if fragment.startswith("(?:"):
             inner = 3
+        elif fragment.startswith("(?P<"):
+            inner = fragment.find(">") + 1  # a named group
         elif fragment[1:2] != "?":
             inner = 1  # a capturing group
         else:
-            return None  # lookaround, flags, named group
+            return None  # lookaround, flags, back-reference
         group = first_characters(fragment[inner:closing[0]])
         if group is None:
             return None
