@@ -154,6 +154,9 @@ def _rules() -> _Rules:
     )
 
 
+_KIND_RANK = {"body": 0, "caption": 1, "title": 2}
+
+
 @dataclass(slots=True)
 class Mention:
     """A number classified as a casualty figure of one field."""
@@ -170,8 +173,7 @@ class Mention:
     @property
     def order(self) -> tuple[int, int, int, int]:
         """Body first, then captions, then the headline; then text order."""
-        rank = {"body": 0, "caption": 1, "title": 2}[self.sentence.kind]
-        return (rank, self.demoted, self.sentence.index, self.position)
+        return (_KIND_RANK[self.sentence.kind], self.demoted, self.sentence.index, self.position)
 
 
 @dataclass(slots=True)
@@ -411,8 +413,7 @@ def _choose(field_name: str, found: _Found) -> Figure | None:
     )
     tier = next(t for t in tiers if t)
     value = max(tier, key=lambda m: (m.qualifier is not Qualifier.ABOUT, m.value)).value
-    same = sorted((m for m in pool if m.value == value), key=lambda m: m.order)
-    chosen = same[0]
+    chosen = min((m for m in pool if m.value == value), key=lambda m: m.order)  # the first of the least
     also: list[int] = []
     for m in sorted(tiers[1] or tier, key=lambda m: m.order):
         if m.value != value and m.value not in also and not m.subset_noun:

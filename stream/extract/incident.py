@@ -647,8 +647,10 @@ class Scope:
                 if since.start() < position < since.end():
                     return True
         segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
-        ends = [i for i in (text.find(",", position), text.find(";", position)) if i >= 0]
-        segment_end = min(ends, default=len(text))
+        comma, semicolon = text.find(",", position), text.find(";", position)
+        if comma < 0 or 0 <= semicolon < comma:
+            comma = semicolon  # the nearer of the two that exist, if any
+        segment_end = comma if comma >= 0 else len(text)
         if not lacks_triggers(text, lowered[segment_start:segment_end], rules.past_triggers) and (
             rules.past_phrases.search(text, segment_start, segment_end)
         ):
