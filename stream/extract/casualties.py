@@ -80,8 +80,13 @@ class _Rules:
 
 
 @cache
-def _rules() -> _Rules:
+def _rules(ascii_text: bool = False) -> _Rules:
+    """The compiled rules; with ``ascii_text``, the variant for ``lexicon.plain_ascii`` sentences."""
     data = lexicon.load("casualties")
+
+    def rx(source: str, flags: int) -> re.Pattern[str]:
+        return lexicon.compile_rule(source, flags, ascii_text=ascii_text)
+
     ignore = re.IGNORECASE
     quals = data["qualifiers"]
     all_quals = lexicon.alternation([f for fs in quals.values() for f in fs])
@@ -96,17 +101,17 @@ def _rules() -> _Rules:
         f"(?P<{name}>\\b{lexicon.alternation(data['toll_nouns'][name])}\\b)" for name in ("killed", "injured")
     )
     return _Rules(
-        qualifier=re.compile(
+        qualifier=rx(
             lexicon.guarded(
                 r"\b(?:" + "|".join(f"(?P<{kind}>{lexicon.alternation(quals[kind])})" for kind in ("at_least", "about"))
                 + r")\s+$"
             ),
             ignore,
         ),
-        right_terms=re.compile(lexicon.guarded(right), ignore),
-        hospitalized=re.compile(rf"\b{lexicon.alternation(terms['hospitalized'])}\b", ignore),
-        casualties_as_killed=re.compile(data["casualties_as_killed_context"], ignore),
-        left_verbs=re.compile(
+        right_terms=rx(lexicon.guarded(right), ignore),
+        hospitalized=rx(rf"\b{lexicon.alternation(terms['hospitalized'])}\b", ignore),
+        casualties_as_killed=rx(data["casualties_as_killed_context"], ignore),
+        left_verbs=rx(
             lexicon.guarded(
                 "(?:" + "|".join(
                     f"(?P<{name}>\\b{lexicon.alternation(data['left_verbs'][name])})" for name in ("killed", "injured")
@@ -115,40 +120,40 @@ def _rules() -> _Rules:
             ),
             ignore,
         ),
-        claimed_lives=re.compile(lexicon.guarded(data["claimed_lives"]), ignore),
-        lives_after=re.compile(data["lives_after"], ignore),
-        toll_verb_near=re.compile(
+        claimed_lives=rx(lexicon.guarded(data["claimed_lives"]), ignore),
+        lives_after=rx(data["lives_after"], ignore),
+        toll_verb_near=rx(
             rf"\b{lexicon.alternation(data['toll_verbs']['near'])}\s+(?:{prefix}\s+)?(?:{all_quals}\s+)?$", ignore
         ),
-        toll_verb_far=re.compile(
+        toll_verb_far=rx(
             rf"\b{lexicon.alternation(data['toll_verbs']['far'])}\s+(?:{prefix}\s+)?(?:{all_quals}\s+)?$", ignore
         ),
         toll_near_chars=int(data["toll_near_chars"]),
-        toll_nouns=re.compile(lexicon.guarded(toll_nouns), ignore),
-        generic_toll_nouns=re.compile(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
-        revision_from=re.compile(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
-        revision_anaphora=re.compile(lexicon.guarded(data["revision_anaphora"]), ignore),
-        downward=re.compile(rf"\b{lexicon.alternation(data['downward'])}\b", ignore),
-        subset_left=re.compile(rf"\b{lexicon.alternation(data['subset_left'])}\s+(?:{prefix}\s+)?$", ignore),
-        subset_right=re.compile(data["subset_right"], ignore),
-        subset_in_window=re.compile(lexicon.guarded(data["subset_in_window"]), ignore),
-        increment_right=re.compile(data["increment_right"], ignore),
-        increment_left=re.compile(lexicon.guarded(data["increment_left"]), ignore),
-        attacker_or_weapon=re.compile(
+        toll_nouns=rx(lexicon.guarded(toll_nouns), ignore),
+        generic_toll_nouns=rx(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
+        revision_from=rx(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
+        revision_anaphora=rx(lexicon.guarded(data["revision_anaphora"]), ignore),
+        downward=rx(rf"\b{lexicon.alternation(data['downward'])}\b", ignore),
+        subset_left=rx(rf"\b{lexicon.alternation(data['subset_left'])}\s+(?:{prefix}\s+)?$", ignore),
+        subset_right=rx(data["subset_right"], ignore),
+        subset_in_window=rx(lexicon.guarded(data["subset_in_window"]), ignore),
+        increment_right=rx(data["increment_right"], ignore),
+        increment_left=rx(lexicon.guarded(data["increment_left"]), ignore),
+        attacker_or_weapon=rx(
             rf"\b{lexicon.alternation(data['attacker_nouns'] + data['weapon_nouns'])}\b", ignore
         ),
-        unit_first=re.compile(rf"^\s*(?:{lexicon.alternation(data['unit_nouns'])})(?![\w])", ignore),
-        non_count_left=re.compile(rf"(?:^|\s)(?:{lexicon.alternation(data['non_count_left'])})\s*$", ignore),
-        subset_noun_first=re.compile(
+        unit_first=rx(rf"^\s*(?:{lexicon.alternation(data['unit_nouns'])})(?![\w])", ignore),
+        non_count_left=rx(rf"(?:^|\s)(?:{lexicon.alternation(data['non_count_left'])})\s*$", ignore),
+        subset_noun_first=rx(
             rf"^\s*(?:(?:other|more|of\s+the|\w+)\s+)?(?:{lexicon.alternation(data['subset_nouns'])})\b", ignore
         ),
-        stale=re.compile("|".join(data["stale_markers"]), ignore),
-        parenthetical=re.compile(data["parenthetical"], ignore),
-        month_adjacent=re.compile(
+        stale=rx("|".join(data["stale_markers"]), ignore),
+        parenthetical=rx(data["parenthetical"], ignore),
+        month_adjacent=rx(
             rf"(?:\b{months}\.?\s+$)|(?:^(?:st|nd|rd|th)?\s+(?:of\s+)?{months}\b)", ignore
         ),
-        killed_term=re.compile(rf"\b{lexicon.alternation(terms['killed'])}\b", ignore),
-        injured_term=re.compile(rf"\b{lexicon.alternation(terms['injured'])}\b", ignore),
+        killed_term=rx(rf"\b{lexicon.alternation(terms['killed'])}\b", ignore),
+        injured_term=rx(rf"\b{lexicon.alternation(terms['injured'])}\b", ignore),
         triggers=tuple(t.lower() for t in data["sentence_triggers"]),
         stale_triggers=tuple(t.lower() for t in data["stale_triggers"]),
     )
@@ -191,10 +196,10 @@ class _Found:
     revisions: list[Revision] = field(default_factory=list)
 
 
-def _mask_parentheticals(text: str) -> str:
+def _mask_parentheticals(text: str, rules: _Rules) -> str:
     """Blank ', including nine policemen,' so '200 people, including ..., were injured'
     reads as '200 people were injured' (the numbers inside are subsets anyway)."""
-    return _rules().parenthetical.sub(lambda m: " " * len(m.group(0)), text)
+    return rules.parenthetical.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _window(masked: str, number: NumberMention, following: NumberMention | None) -> str:
@@ -208,9 +213,8 @@ def _window(masked: str, number: NumberMention, following: NumberMention | None)
     return match.group(0) if match else segment
 
 
-def _classify_window(window: str, *, rest: str = "") -> tuple[str | None, bool]:
+def _classify_window(window: str, rules: _Rules, *, rest: str = "") -> tuple[str | None, bool]:
     """Field named by the words after a number, and whether they mark a subset."""
-    rules = _rules()
     subset = bool(rules.subset_right.match(window))
     first = rules.right_terms.search(window)
     if first is None:
@@ -230,9 +234,8 @@ def _classify_window(window: str, *, rest: str = "") -> tuple[str | None, bool]:
     return name, subset
 
 
-def _toll_field(left: str) -> tuple[str | None, bool]:
+def _toll_field(left: str, rules: _Rules) -> tuple[str | None, bool]:
     """Field of a toll phrase ending right before a number ('the death toll rose to')."""
-    rules = _rules()
     tail = left[-60:]
     far = rules.toll_verb_far.search(tail)
     if far is None:
@@ -255,18 +258,17 @@ def _toll_field(left: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _nearest_toll_field(text: str, position: int) -> str | None:
+def _nearest_toll_field(text: str, position: int, rules: _Rules) -> str | None:
     """Field of the toll phrase nearest to ``position`` anywhere in the sentence
     ("revised from 95 to 84 the death toll")."""
-    nouns = list(_rules().toll_nouns.finditer(text))
+    nouns = list(rules.toll_nouns.finditer(text))
     if not nouns:
         return None
     return min(nouns, key=lambda m: abs(m.start() - position)).lastgroup
 
 
-def _is_count(text: str, number: NumberMention, left: str, window: str) -> bool:
+def _is_count(text: str, number: NumberMention, left: str, window: str, rules: _Rules) -> bool:
     """False for years, dates, ages, ordinals, units and labels."""
-    rules = _rules()
     if not number.is_word and _YEARLIKE.match(number.text) and not rules.right_terms.match(window.lstrip()):
         if not _COUNTED_PEOPLE.match(window):
             return False
@@ -281,15 +283,15 @@ def _is_count(text: str, number: NumberMention, left: str, window: str) -> bool:
 
 
 def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
-    rules = _rules()
     text = sentence.text
+    rules = _rules(lexicon.plain_ascii(text))  # the masked text and windows are as ASCII as the sentence
     lowered = text.lower()
     if not lexicon.contains_any(lowered, rules.triggers):
         return
     numbers = find_numbers(text)
     if not numbers:
         return
-    masked = _mask_parentheticals(text)
+    masked = _mask_parentheticals(text, rules)
     # The next number after each one, and the next one outside parentheticals (numbers are
     # in text order and do not overlap).
     next_visible: list[NumberMention | None] = [None] * len(numbers)
@@ -315,7 +317,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             following = next_visible[i]
         left_full = text[: number.start]
         window = _window(text if inside else masked, number, following)
-        if not _is_count(text, number, left_full, window):
+        if not _is_count(text, number, left_full, window, rules):
             continue
         if scope.is_historical(sentence.text, number.start):
             continue
@@ -324,7 +326,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full
 
         if rules.revision_from.search(left[-60:]):
-            field_name = _nearest_toll_field(text, number.start) or _classify_window(window)[0]
+            field_name = _nearest_toll_field(text, number.start, rules) or _classify_window(window, rules)[0]
             revision = Revision(field_name, number.value, None, downward, sentence)
             found.revisions.append(revision)
             pending_from.append(revision)
@@ -336,7 +338,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         open_revision = next((r for r in pending_from if r.target is None), None)
         if open_revision is not None and _TO_END.search(left):
             open_revision.target = number.value
-            name = open_revision.field or _nearest_toll_field(text, number.start)
+            name = open_revision.field or _nearest_toll_field(text, number.start, rules)
             open_revision.field = open_revision.field or name
             strength = 2
         inherit = name is None and bool(rules.revision_anaphora.search(left[-90:]))
@@ -353,10 +355,10 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         if name is None and rules.claimed_lives.search(left[-30:]) and rules.lives_after.match(window):
             name = "killed"
         if name is None:
-            name, is_toll = _toll_field(left_full)
+            name, is_toll = _toll_field(left_full, rules)
             if is_toll:
                 strength = 2
-        window_name, subset = _classify_window(window, rest=text[number.end:])
+        window_name, subset = _classify_window(window, rules, rest=text[number.end:])
         if name is None:
             name = window_name
             if name == "injured_weak":

@@ -199,6 +199,31 @@ def first_characters(fragment: str) -> frozenset[str] | None:
     return None if fragment[after:after + 1] in _QUANTIFIERS else found
 
 
+#: An escape that may name a non-ASCII character (\x.., \u...., \U........, \N{...}, octal).
+_WIDE_ESCAPE = re.compile(r"\\[xuUN0-9]")
+
+
+def plain_ascii(text: str) -> bool:
+    """Whether ``text`` may be searched with the ASCII-mode regexes of ``compile_rule``.
+
+    On ASCII text ``re.ASCII`` changes nothing but speed (case folding, ``\\w``, ``\\b``, ``\\d``
+    agree), except that Unicode ``\\s`` also matches the separators \\x1c-\\x1f; ``isprintable``
+    rules those out (with the other control characters, which cleaned text does not have).
+    Both tests are C loops: far cheaper than the third of the regex time they save.
+    """
+    return text.isascii() and text.isprintable()
+
+
+def compile_rule(source: str, flags: int = 0, *, ascii_text: bool = False) -> re.Pattern[str]:
+    """``re.compile(source, flags)``, in ``re.ASCII`` mode too when ``ascii_text`` and the
+    regex names no non-ASCII character: the variant to search ``plain_ascii`` text with. It
+    finds the same matches there, about a third faster for case-insensitive patterns (ASCII
+    case folding and word tests instead of Unicode tables)."""
+    if ascii_text and source.isascii() and _WIDE_ESCAPE.search(source) is None:
+        flags |= re.ASCII
+    return re.compile(source, flags)
+
+
 def words_regex(fragments: list[str], *, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     """Compiled ``\\b(?:a|b|c)\\b`` over regex fragments."""
     return re.compile(r"\b" + alternation(fragments) + r"\b", flags)
