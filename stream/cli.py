@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -31,6 +32,8 @@ def cmd_broker(args: argparse.Namespace) -> int:
     from stream.broker import EmbeddedBroker
 
     broker = EmbeddedBroker(port=args.port).start()
+    # SIGTERM (service managers, `kill`) must stop the child broker too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"embedded broker (tansu) listening on {broker.bootstrap}", flush=True)
     print(f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}", flush=True)
     try:
