@@ -421,31 +421,36 @@ class _DateRules:
 
 
 @cache
-def _date_rules() -> _DateRules:
+def _date_rules(ascii_text: bool = False) -> _DateRules:
+    """The compiled rules; with ``ascii_text``, the variant for ``lexicon.plain_ascii`` text."""
     data = lexicon.load("incident")
+
+    def rx(source: str, flags: int = 0) -> re.Pattern[str]:
+        return lexicon.compile_rule(source, flags, ascii_text=ascii_text)
+
     months = {k.lower(): int(v) for k, v in data["months"].items()}
     month_alt = lexicon.alternation([re.escape(m) for m in months])
     weekdays = {d.lower(): i for i, d in enumerate(data["weekdays"])}
     relative = {k.lower(): int(v) for k, v in data["relative_days"].items()}
     return _DateRules(
-        explicit_mdy=re.compile(
+        explicit_mdy=rx(
             rf"\b(?P<month>{month_alt})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?",
             re.IGNORECASE,
         ),
-        explicit_dmy=re.compile(
+        explicit_dmy=rx(
             rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{month_alt})\b\.?(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?",
             re.IGNORECASE,
         ),
         # ``\b(?:19|20)`` with the word-boundary check after the first digit, so that re skips to digits
-        iso=re.compile(r"(?P<year>(?:1(?<!\w1)9|2(?<!\w2)0)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
-        weekday=re.compile(r"\b(?P<weekday>" + lexicon.alternation(list(weekdays)) + r")(?:'s)?\b", re.IGNORECASE),
-        relative=re.compile(r"\b(?P<rel>" + lexicon.literal_alternation(list(relative)) + r")\b", re.IGNORECASE),
+        iso=rx(r"(?P<year>(?:1(?<!\w1)9|2(?<!\w2)0)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
+        weekday=rx(r"\b(?P<weekday>" + lexicon.alternation(list(weekdays)) + r")(?:'s)?\b", re.IGNORECASE),
+        relative=rx(r"\b(?P<rel>" + lexicon.literal_alternation(list(relative)) + r")\b", re.IGNORECASE),
         months=months,
         weekdays=weekdays,
         relative_days=relative,
-        penalty=re.compile(lexicon.guarded(data["date_penalty_context"]), re.IGNORECASE),
-        bonus=re.compile(lexicon.guarded(data["date_bonus_context"]), re.IGNORECASE),
-        prefilter=re.compile(r"\d"),
+        penalty=rx(lexicon.guarded(data["date_penalty_context"]), re.IGNORECASE),
+        bonus=rx(lexicon.guarded(data["date_bonus_context"]), re.IGNORECASE),
+        prefilter=rx(r"\d"),
     )
 
 
@@ -472,8 +477,8 @@ class DateMention:
 
 def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int | None) -> list[DateMention]:
     """Resolvable dates in one sentence: explicit ones, weekdays and relative days."""
-    rules = _date_rules()
     text = sentence.text
+    rules = _date_rules(lexicon.plain_ascii(text))
     found: list[DateMention] = []
     lowered = text.lower()
     has_digit = rules.prefilter.search(text) is not None
@@ -531,7 +536,6 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
     cannot be placed); with one, dates more than ``MAX_DATE_AGE`` before it are background.
     A wrong date is worse than none (it would split one incident in two downstream).
     """
-    rules = _date_rules()
     best: tuple[float, dt.date] | None = None
     per_sentence = [
         (s, find_dates(s, published=published, year_hint=None))
@@ -541,6 +545,7 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
     latest_year = max(explicit_years) if explicit_years else None
     for sentence, found in per_sentence:
         text = sentence.text
+        rules = _date_rules(lexicon.plain_ascii(text))  # the context slices are as ASCII as the sentence
         for mention in found:
             if published is not None and not (published - MAX_DATE_AGE <= mention.date <= published):
                 continue
@@ -596,16 +601,21 @@ class _ScopeRules:
 
 
 @cache
-def _scope_rules() -> _ScopeRules:
+def _scope_rules(ascii_text: bool = False) -> _ScopeRules:
+    """The compiled rules; with ``ascii_text``, the variant for ``lexicon.plain_ascii`` text."""
     data = lexicon.entry("incident", "other_incident")
+
+    def rx(source: str, flags: int = 0) -> re.Pattern[str]:
+        return lexicon.compile_rule(source, flags, ascii_text=ascii_text)
+
     return _ScopeRules(
-        since_clause=re.compile(lexicon.guarded(data["since_clause"]), re.IGNORECASE),
+        since_clause=rx(lexicon.guarded(data["since_clause"]), re.IGNORECASE),
         since_triggers=tuple(t.lower() for t in data["since_clause_triggers"]),
-        sentence_start_past=re.compile(data["sentence_start_past"], re.IGNORECASE),
-        past_phrases=re.compile(lexicon.guarded(data["past_phrases"]), re.IGNORECASE),
+        sentence_start_past=rx(data["sentence_start_past"], re.IGNORECASE),
+        past_phrases=rx(lexicon.guarded(data["past_phrases"]), re.IGNORECASE),
         past_triggers=tuple(t.lower() for t in data["past_phrases_triggers"]),
-        demonstrative=re.compile(lexicon.guarded(data["demonstrative"]), re.IGNORECASE),
-        clause_continuation=re.compile(data["clause_continuation"], re.IGNORECASE),
+        demonstrative=rx(lexicon.guarded(data["demonstrative"]), re.IGNORECASE),
+        clause_continuation=rx(data["clause_continuation"], re.IGNORECASE),
         year_window=int(data["year_window"]),
     )
 
@@ -640,7 +650,7 @@ class Scope:
     def is_historical(self, text: str, position: int) -> bool:
         """A year before the incident's close to ``position``, inside 'deadliest ... since ...',
         or a past-attack phrase ('in the past', 'previous attacks') in the same clause."""
-        rules = _scope_rules()
+        rules = _scope_rules(lexicon.plain_ascii(text))
         lowered = text.lower()
         if not lacks_triggers(text, lowered, rules.since_triggers):
             for since in rules.since_clause.finditer(text):
@@ -669,7 +679,7 @@ class Scope:
 
 def sentence_about_other(text: str) -> bool:
     """Sentence-level marks: opens on a past month or year, or says 'that attack'."""
-    rules = _scope_rules()
+    rules = _scope_rules(lexicon.plain_ascii(text))
     if rules.sentence_start_past.match(text):
         return True
     lowered = text.lower()
