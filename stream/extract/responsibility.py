@@ -60,10 +60,14 @@ class PartyMention:
 
 
 @dataclass(frozen=True, slots=True)
-class _Rules:
-    parties: re.Pattern[str]
+class _Parties:
+    pattern: re.Pattern[str]
     lookup: dict[str, tuple[str, bool]]
     alias_patterns: tuple[tuple[re.Pattern[str], str, bool], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
     cues: tuple[Cue, ...]
     negation: re.Pattern[str]
     habitual: re.Pattern[str]
@@ -114,7 +118,8 @@ def _norm(text: str) -> str:
 
 
 @cache
-def _rules() -> _Rules:
+def _parties() -> _Parties:
+    """The party-name regex and the alias table (one set for all text: see ``_rules``)."""
     data = lexicon.load("responsibility")
     fragments: list[str] = []
     # fragment -> (characters a match can start with, the fragment without its first character)
@@ -148,11 +153,22 @@ def _rules() -> _Rules:
         escaped = re.escape(name)
         add(escaped, escaped)
         alias_patterns.append((re.compile(escaped), name, True))
-    parties = re.compile(_party_pattern(lexicon.longest_first(fragments), splits))
+    pattern = re.compile(_party_pattern(lexicon.longest_first(fragments), splits))
+    return _Parties(pattern=pattern, lookup={}, alias_patterns=tuple(alias_patterns))
+
+
+@cache
+def _rules(ascii_text: bool = False) -> _Rules:
+    """The cue rules; with ``ascii_text``, the variant for ``lexicon.plain_ascii`` sentences."""
+    data = lexicon.load("responsibility")
+
+    def rx(source: str) -> re.Pattern[str]:
+        return lexicon.compile_rule(source, re.IGNORECASE, ascii_text=ascii_text)
+
     cues = tuple(
         Cue(
             role=c["role"],
-            pattern=re.compile(lexicon.guarded(c["pattern"]), re.IGNORECASE),
+            pattern=rx(lexicon.guarded(c["pattern"])),
             direction=c["direction"],
             gap=int(c["gap"]),
             states=bool(c.get("states", False)),
@@ -163,37 +179,33 @@ def _rules() -> _Rules:
         for c in data["cues"]
     )
     channels = tuple(
-        (name, re.compile(r"\b" + lexicon.alternation(terms) + r"\b", re.IGNORECASE))
+        (name, rx(r"\b" + lexicon.alternation(terms) + r"\b"))
         for name, terms in data["channels"].items()
     )
     preps = lexicon.alternation(data["locative_prepositions"])
     return _Rules(
-        parties=parties,
-        lookup={},
-        alias_patterns=tuple(alias_patterns),
         cues=cues,
-        negation=re.compile(lexicon.guarded(data["negation"]), re.IGNORECASE),
-        habitual=re.compile(lexicon.guarded(data["habitual"]), re.IGNORECASE),
-        attack_ref=re.compile(lexicon.guarded(data["attack_ref"]), re.IGNORECASE),
+        negation=rx(lexicon.guarded(data["negation"])),
+        habitual=rx(lexicon.guarded(data["habitual"])),
+        attack_ref=rx(lexicon.guarded(data["attack_ref"])),
         channels=channels,
-        locative=re.compile(rf"\b{preps}\s+(?:the\s+)?$", re.IGNORECASE),
+        locative=rx(rf"\b{preps}\s+(?:the\s+)?$"),
         cues_by_trigger={
             trigger: tuple(i for i, cue in enumerate(cues) if trigger in cue.triggers)
             for trigger in sorted({t for cue in cues for t in cue.triggers})
         },
         untriggered_cues=tuple(i for i, cue in enumerate(cues) if not cue.triggers),
-        claim_words=re.compile(
+        claim_words=rx(
             lexicon.guarded(
                 r"\b(?:claim\w*|statement|announc\w*|said|says|posted|published|released|issued|broadcast)\b"
-            ),
-            re.IGNORECASE,
+            )
         ),
     )
 
 
 def canonical_party(text: str) -> tuple[str, bool] | None:
     """Canonical name of an alias as written, and whether it is a state (None if unknown)."""
-    rules = _rules()
+    rules = _parties()
     key = _norm(text)
     if key in rules.lookup:
         return rules.lookup[key]
@@ -207,7 +219,7 @@ def canonical_party(text: str) -> tuple[str, bool] | None:
 def find_parties(text: str) -> list[PartyMention]:
     """Party mentions in a sentence, longest alias first."""
     found: list[PartyMention] = []
-    for m in _rules().parties.finditer(text):
+    for m in _parties().pattern.finditer(text):
         resolved = canonical_party(m.group(0))
         if resolved is not None:
             found.append(PartyMention(resolved[0], m.start(), m.end(), resolved[1]))
@@ -224,7 +236,7 @@ def _clause_end(text: str, position: int) -> int:
     return m.start() if m else len(text)
 
 
-def _allowed(text: str, mention: PartyMention, cue: Cue, cue_span: tuple[int, int]) -> bool:
+def _allowed(text: str, mention: PartyMention, cue: Cue, cue_span: tuple[int, int], rules: _Rules) -> bool:
     if not mention.is_state:
         return True
     if not cue.states or (cue.role != "suspected" and mention.start >= cue_span[1]):
@@ -232,15 +244,17 @@ def _allowed(text: str, mention: PartyMention, cue: Cue, cue_span: tuple[int, in
     before = text[max(0, mention.start - 14):mention.start]
     if cue_span[0] <= mention.start - 1 < cue_span[1]:
         return True
-    return not _rules().locative.search(before)
+    return not rules.locative.search(before)
 
 
-def _linked(text: str, parties: list[PartyMention], cue: Cue, span: tuple[int, int]) -> list[PartyMention]:
+def _linked(
+    text: str, parties: list[PartyMention], cue: Cue, span: tuple[int, int], rules: _Rules
+) -> list[PartyMention]:
     """Parties a cue links to, by its direction and gap; lists after a cue are followed."""
     start, end = span
-    before = [p for p in parties if p.end <= start and start - p.end <= cue.gap and _allowed(text, p, cue, span)]
+    before = [p for p in parties if p.end <= start and start - p.end <= cue.gap and _allowed(text, p, cue, span, rules)]
     after_limit = min(end + cue.gap, _clause_end(text, end))
-    after = [p for p in parties if p.start >= end and p.start <= after_limit and _allowed(text, p, cue, span)]
+    after = [p for p in parties if p.start >= end and p.start <= after_limit and _allowed(text, p, cue, span, rules)]
     if cue.direction == "before" or (cue.direction == "any" and before):
         if not before:
             return []
@@ -272,13 +286,13 @@ class _Hit:
 
 
 def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
-    rules = _rules()
     text = sentence.text
     # Parties first: one regex pass, cheaper than testing every cue trigger, and most
     # sentences name no party. Then each trigger once; the cues it opens are tried, in order.
     parties = find_parties(text)
     if not parties:
         return []
+    rules = _rules(lexicon.plain_ascii(text))
     lowered = text.lower()
     opened: set[int] = set()
     for trigger, cue_indexes in rules.cues_by_trigger.items():
@@ -298,20 +312,19 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
         if cue.follows_party:
             for p in parties:
                 m = cue.pattern.match(text, p.end)
-                if m is not None and not p.is_state and not _blocked(text, p.start, scope):
+                if m is not None and not p.is_state and not _blocked(text, p.start, scope, rules):
                     hits.append(_Hit(p.party, cue.role, sentence))
             continue
         for m in cue.pattern.finditer(text):
-            if _blocked(text, m.start(), scope):
+            if _blocked(text, m.start(), scope, rules):
                 continue
-            for p in _linked(text, parties, cue, (m.start(), m.end())):
+            for p in _linked(text, parties, cue, (m.start(), m.end()), rules):
                 hits.append(_Hit(p.party, cue.role, sentence))
     return hits
 
 
-def _blocked(text: str, position: int, scope: Scope) -> bool:
+def _blocked(text: str, position: int, scope: Scope, rules: _Rules) -> bool:
     """Negated, habitual or historical context of a cue at ``position``."""
-    rules = _rules()
     clause = text[_clause_start(text, position):position]
     if rules.negation.search(clause):
         return True
@@ -325,7 +338,6 @@ def _blocked(text: str, position: int, scope: Scope) -> bool:
 def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
     """Where the claim was made: in the evidence sentence, else the nearest sentence that
     mentions the party (or 'the group') together with a claim/statement word."""
-    rules = _rules()
     # The evidence sentence, then the others up to CHANNEL_REACH away, nearest (and earlier) first.
     sentences = doc.sentences
     at = evidence.index
@@ -335,6 +347,7 @@ def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
     ]
     for sentence in ordered:
         text = sentence.text
+        rules = _rules(lexicon.plain_ascii(text))
         if sentence is not evidence:
             if not rules.claim_words.search(text):
                 continue
