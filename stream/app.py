@@ -21,12 +21,13 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.web import Request, Response, View
+from pydantic import ValidationError
 
 from stream import metrics
 from stream.config import Settings
 from stream.incidents import IncidentBook, expire, fold, history, summary
 from stream.models import Alert
-from stream.pipeline import ExpireRequest, ExtractionMessage, parse_internal, process_article
+from stream.pipeline import ExpireRequest, ExtractionMessage, dead_letter, parse_internal, process_article
 
 logger = logging.getLogger(__name__)
 
@@ -135,17 +136,26 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(extractions_topic)
     async def fold_incidents(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            coarse_key = event.key.decode()
-            message = parse_internal(event.value)
+            coarse_key = (event.key or b"").decode("utf-8", errors="replace")
+            try:
+                message = parse_internal(event.value)
+            except ValidationError as err:
+                await _park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
+                continue
             if isinstance(message, ExpireRequest):
                 _expire(coarse_key, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
                 continue
             stored = incidents.get(coarse_key)
             book = IncidentBook.model_validate(stored) if stored else None
             before = {state.event_key for state in book.incidents} if book else set()
-            book, alerts = fold(
-                book, message.extraction, coarse_key=coarse_key, received_at=message.article_timestamp
-            )
+            try:
+                book, alerts = fold(
+                    book, message.extraction, coarse_key=coarse_key, received_at=message.article_timestamp
+                )
+            except Exception as err:  # noqa: BLE001 - one bad extraction must not stop every incident
+                logger.exception("fold failed for %s (article %s)", coarse_key, message.extraction.id)
+                await _park(event, f"incident update failed: {type(err).__name__}: {err}")
+                continue
             incidents[coarse_key] = book.model_dump(mode="json")
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
@@ -153,6 +163,14 @@ def create_app(settings: Settings) -> faust.App:
             now = dt.datetime.now(dt.UTC)
             for alert in alerts:
                 await _emit(alert, now=now, article_time=message.article_timestamp)
+
+    async def _park(event: faust.types.EventT, detail: str) -> None:
+        """Dead-letter a record of the internal topic the fold stage could not use."""
+        message = event.message
+        letter = dead_letter("processing_error", detail, event.value or b"", topic=message.topic,
+                             partition=message.partition, offset=message.offset)
+        metrics.DEAD_LETTERS.labels(reason=letter.reason).inc()
+        await dead_letter_topic.send(key=event.key, value=letter.model_dump_json().encode())
 
     async def _emit(alert: Alert, *, now: dt.datetime, article_time: dt.datetime) -> None:
         alert = alert.model_copy(update={"emitted_at": now})

@@ -87,3 +87,16 @@ def test_two_workers_share_partitions_without_duplicate_alerts(stack: LocalStack
         assert {a.event_key for a in got} <= keys[0] | keys[1]  # alerts may carry a former (undated) key
     finally:
         second.stop()
+
+
+def test_garbage_on_the_internal_topic_is_dead_lettered(stack: LocalStack) -> None:
+    from stream.clients import producer
+
+    prod = producer(stack.settings)
+    prod.send(stack.settings.topic_extractions, key=b"xx-city-attack", value=b'{"type": "nonsense"}')
+    prod.close()
+    publish_raw_and_drain(stack, [_good("after-garbage", "A bomb killed 9 people in the Syrian city of Homs "
+                                                         "on Monday, state media said.")])
+    letters = dead_letters(stack)
+    assert [d.reason for d in letters] == ["processing_error"] and "internal topic" in letters[0].detail
+    assert any(a.article_id == "after-garbage" for a in alerts(stack))
