@@ -71,8 +71,10 @@ _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 
 
 @cache
-def _boilerplate() -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in lexicon.entry("text", "boilerplate_lines")), re.IGNORECASE)
+def _boilerplate(ascii_text: bool = False) -> re.Pattern[str]:
+    """With ``ascii_text``: the variant for ``lexicon.plain_ascii`` lines (the same matches there)."""
+    source = "|".join(f"(?:{p})" for p in lexicon.entry("text", "boilerplate_lines"))
+    return lexicon.compile_rule(source, re.IGNORECASE, ascii_text=ascii_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +85,15 @@ class _CaptionRules:
 
 
 @cache
-def _captions() -> _CaptionRules:
+def _captions(ascii_text: bool = False) -> _CaptionRules:
+    """With ``ascii_text``: the variant for ``lexicon.plain_ascii`` lines (the same matches there)."""
     data = lexicon.load("text")
+    ignore = re.IGNORECASE
     return _CaptionRules(
-        prefix=re.compile("|".join(f"(?:{p})" for p in data["caption_prefix"]), re.IGNORECASE),
-        suffix=re.compile(lexicon.alternation(data["caption_suffix"], sort=False), re.IGNORECASE),
+        prefix=lexicon.compile_rule("|".join(f"(?:{p})" for p in data["caption_prefix"]), ignore, ascii_text=ascii_text),
+        suffix=lexicon.compile_rule(
+            lexicon.alternation(data["caption_suffix"], sort=False), ignore, ascii_text=ascii_text
+        ),
         contains=re.compile(lexicon.literal_alternation([c.lower() for c in data["caption_contains"]], guard=False)),
     )
 
@@ -127,12 +133,12 @@ def strip_markers(first_line: str) -> str:
 def is_boilerplate(line: str) -> bool:
     """Page furniture: navigation, app and subscription prompts, bylines, timestamps."""
     stripped = line.strip()
-    return len(stripped) <= 160 and _boilerplate().match(stripped) is not None
+    return len(stripped) <= 160 and _boilerplate(lexicon.plain_ascii(stripped)).match(stripped) is not None
 
 
 def is_caption(line: str) -> bool:
     """Photo captions and credits (kept, but marked: they often repeat an early figure)."""
-    rules = _captions()
+    rules = _captions(lexicon.plain_ascii(line))
     if rules.prefix.match(line) or rules.suffix.search(line[-60:]):
         return True
     return rules.contains.search(line.lower()) is not None
