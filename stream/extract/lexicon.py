@@ -209,11 +209,12 @@ def plain_ascii(text: str) -> bool:
     """Whether ``text`` may be searched with the ASCII-mode regexes of ``compile_rule``.
 
     On ASCII text ``re.ASCII`` changes nothing but speed (case folding, ``\\w``, ``\\b``, ``\\d``
-    agree), except that Unicode ``\\s`` also matches the separators \\x1c-\\x1f; ``isprintable``
-    rules those out (with the other control characters, which cleaned text does not have).
-    Both tests are C loops: far cheaper than the third of the regex time they save.
+    agree), except that Unicode ``\\s`` also matches the separators \\x1c-\\x1f. ``isascii`` is
+    O(1) and the four ``in`` tests are C scans (``isprintable`` would be several times slower).
     """
-    return text.isascii() and text.isprintable()
+    return text.isascii() and "\x1c" not in text and "\x1d" not in text and "\x1e" not in text and (
+        "\x1f" not in text
+    )
 
 
 def compile_rule(source: str, flags: int = 0, *, ascii_text: bool = False) -> re.Pattern[str]:
