@@ -315,6 +315,7 @@ class _KindRules:
     phrases: dict[str, str]  # word sequence -> kind (or _IGNORE)
     first_words: dict[str, int]  # first word -> longest phrase length in words
     first_word_set: frozenset[str]  # the same words as a set, for a quick disjointness test
+    listed: frozenset[str]  # first words and pair words: the words a sentence is tested for
     pairs: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
     weights: dict[str, float]
 
@@ -339,7 +340,8 @@ def _kind_rules() -> _KindRules:
     for phrase in phrases:
         words = phrase.split(" ")
         first_words[words[0]] = max(first_words.get(words[0], 0), len(words))
-    return _KindRules(phrases, first_words, frozenset(first_words), tuple(pairs), weights)
+    listed = frozenset(first_words).union(*(first | second for _, first, second in pairs))
+    return _KindRules(phrases, first_words, frozenset(first_words), listed, tuple(pairs), weights)
 
 
 @cache
@@ -352,8 +354,10 @@ def kinds_in(text: str) -> list[str]:
     rules = _kind_rules()
     words = _WORD.findall(text.lower())
     found: list[str] = []
-    # frozenset.isdisjoint(list) probes the set once per word, cheaper than building set(words)
-    if not rules.first_word_set.isdisjoint(words):  # most sentences name no incident at all
+    present = rules.listed.intersection(words)  # one pass over the words; usually empty
+    if not present:
+        return found
+    if not present.isdisjoint(rules.first_word_set):
         first_words = rules.first_words
         count = len(words)
         resume = 0  # words before this index are part of a phrase already found
@@ -368,7 +372,7 @@ def kinds_in(text: str) -> list[str]:
                     resume = i + size
                     break
     for kind, first, second in rules.pairs:
-        if not first.isdisjoint(words) and not second.isdisjoint(words):
+        if not present.isdisjoint(first) and not present.isdisjoint(second):
             found.append(kind)
     return found
 
