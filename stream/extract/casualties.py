@@ -284,8 +284,8 @@ def _is_count(text: str, number: NumberMention, left: str, window: str, rules: _
 
 def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     text = sentence.text
-    rules = _rules(lexicon.plain_ascii(text))  # the masked text and windows are as ASCII as the sentence
-    lowered = text.lower()
+    rules = _rules(sentence.plain_ascii)  # the masked text and windows are as ASCII as the sentence
+    lowered = sentence.lowered
     if not lexicon.contains_any(lowered, rules.triggers):
         return
     numbers = find_numbers(text)
@@ -319,7 +319,7 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         window = _window(text if inside else masked, number, following)
         if not _is_count(text, number, left_full, window, rules):
             continue
-        if scope.is_historical(sentence.text, number.start):
+        if scope.is_historical(sentence, number.start):
             continue
         qual_match = rules.qualifier.search(left_full[-40:])
         qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT

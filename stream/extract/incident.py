@@ -351,8 +351,13 @@ def _families() -> dict[str, str]:
 
 def kinds_in(text: str) -> list[str]:
     """Kind of every incident phrase in ``text`` (longest phrase wins at each word)."""
+    return _kinds_in_lowered(text.lower())
+
+
+def _kinds_in_lowered(lowered: str) -> list[str]:
+    """``kinds_in`` of a text already lower-cased."""
     rules = _kind_rules()
-    words = _WORD.findall(text.lower())
+    words = _WORD.findall(lowered)
     found: list[str] = []
     present = rules.listed.intersection(words)  # one pass over the words; usually empty
     if not present:
@@ -387,7 +392,7 @@ def kind_votes(doc: Document, *, skip: frozenset[int] = frozenset()) -> dict[str
             body_position += 1
         if sentence.index in skip:
             continue
-        for kind in kinds_in(sentence.text):
+        for kind in _kinds_in_lowered(sentence.lowered):
             votes[kind] += rules.weights[kind] * weight
     return dict(votes)
 
@@ -482,9 +487,9 @@ class DateMention:
 def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int | None) -> list[DateMention]:
     """Resolvable dates in one sentence: explicit ones, weekdays and relative days."""
     text = sentence.text
-    rules = _date_rules(lexicon.plain_ascii(text))
+    rules = _date_rules(sentence.plain_ascii)
     found: list[DateMention] = []
-    lowered = text.lower()
+    lowered = sentence.lowered
     has_digit = rules.prefilter.search(text) is not None
     has_month = has_digit and lexicon.contains_any(lowered, _MONTH_STEMS)
     taken: list[tuple[int, int]] = []
@@ -549,7 +554,7 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
     latest_year = max(explicit_years) if explicit_years else None
     for sentence, found in per_sentence:
         text = sentence.text
-        rules = _date_rules(lexicon.plain_ascii(text))  # the context slices are as ASCII as the sentence
+        rules = _date_rules(sentence.plain_ascii)  # the context slices are as ASCII as the sentence
         for mention in found:
             if published is not None and not (published - MAX_DATE_AGE <= mention.date <= published):
                 continue
@@ -651,11 +656,13 @@ class Scope:
     def mentions_other_place(self, sentence: Sentence) -> bool:
         return sentence.index in self.other_place_sentences
 
-    def is_historical(self, text: str, position: int) -> bool:
-        """A year before the incident's close to ``position``, inside 'deadliest ... since ...',
-        or a past-attack phrase ('in the past', 'previous attacks') in the same clause."""
-        rules = _scope_rules(lexicon.plain_ascii(text))
-        lowered = text.lower()
+    def is_historical(self, sentence: Sentence, position: int) -> bool:
+        """A year before the incident's close to ``position`` (in ``sentence``), inside
+        'deadliest ... since ...', or a past-attack phrase ('in the past', 'previous attacks')
+        in the same clause."""
+        text = sentence.text
+        rules = _scope_rules(sentence.plain_ascii)
+        lowered = sentence.lowered
         if not lacks_triggers(text, lowered, rules.since_triggers):
             for since in rules.since_clause.finditer(text):
                 if since.start() < position < since.end():
@@ -681,12 +688,13 @@ class Scope:
         return False
 
 
-def sentence_about_other(text: str) -> bool:
+def sentence_about_other(sentence: Sentence) -> bool:
     """Sentence-level marks: opens on a past month or year, or says 'that attack'."""
-    rules = _scope_rules(lexicon.plain_ascii(text))
+    text = sentence.text
+    rules = _scope_rules(sentence.plain_ascii)
     if rules.sentence_start_past.match(text):
         return True
-    lowered = text.lower()
+    lowered = sentence.lowered
     return ("that " in lowered or "those " in lowered) and rules.demonstrative.search(text) is not None
 
 
@@ -743,7 +751,7 @@ def event_key(*, country: str | None, city: str | None, kind: str | None) -> str
 def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis:
     """Describe the incident of one article and the scope rules for the other extractors."""
     pub_date = published.date() if published else None
-    other = frozenset(s.index for s in doc.sentences if sentence_about_other(s.text))
+    other = frozenset(s.index for s in doc.sentences if sentence_about_other(s))
     pre_other = other
     date = resolve_date(doc, published=pub_date, skip=pre_other)
     ref_year = date.year if date else pub_date.year if pub_date else _year_hint(doc)

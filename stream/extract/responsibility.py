@@ -292,8 +292,8 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
     parties = find_parties(text)
     if not parties:
         return []
-    rules = _rules(lexicon.plain_ascii(text))
-    lowered = text.lower()
+    rules = _rules(sentence.plain_ascii)
+    lowered = sentence.lowered
     opened: set[int] = set()
     for trigger, cue_indexes in rules.cues_by_trigger.items():
         if trigger in lowered:
@@ -312,19 +312,20 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
         if cue.follows_party:
             for p in parties:
                 m = cue.pattern.match(text, p.end)
-                if m is not None and not p.is_state and not _blocked(text, p.start, scope, rules):
+                if m is not None and not p.is_state and not _blocked(sentence, p.start, scope, rules):
                     hits.append(_Hit(p.party, cue.role, sentence))
             continue
         for m in cue.pattern.finditer(text):
-            if _blocked(text, m.start(), scope, rules):
+            if _blocked(sentence, m.start(), scope, rules):
                 continue
             for p in _linked(text, parties, cue, (m.start(), m.end()), rules):
                 hits.append(_Hit(p.party, cue.role, sentence))
     return hits
 
 
-def _blocked(text: str, position: int, scope: Scope, rules: _Rules) -> bool:
+def _blocked(sentence: Sentence, position: int, scope: Scope, rules: _Rules) -> bool:
     """Negated, habitual or historical context of a cue at ``position``."""
+    text = sentence.text
     clause = text[_clause_start(text, position):position]
     if rules.negation.search(clause):
         return True
@@ -332,7 +333,7 @@ def _blocked(text: str, position: int, scope: Scope, rules: _Rules) -> bool:
     segment_end = min((i for i in (text.find(",", position), text.find(";", position)) if i >= 0), default=len(text))
     if rules.habitual.search(text[segment_start:segment_end]):
         return True
-    return scope.is_historical(text, position)
+    return scope.is_historical(sentence, position)
 
 
 def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
@@ -347,7 +348,7 @@ def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
     ]
     for sentence in ordered:
         text = sentence.text
-        rules = _rules(lexicon.plain_ascii(text))
+        rules = _rules(sentence.plain_ascii)
         if sentence is not evidence:
             if not rules.claim_words.search(text):
                 continue

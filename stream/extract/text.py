@@ -23,12 +23,18 @@ SentenceKind = Literal["title", "body", "caption"]
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """One sentence of the cleaned article, with where it came from."""
+    """One sentence of the cleaned article, with where it came from.
+
+    ``lowered`` (``text.lower()``) and ``plain_ascii`` (``lexicon.plain_ascii(text)``: the
+    ASCII-mode regexes apply) are computed once here for all the stages that need them.
+    """
 
     index: int
     text: str
     kind: SentenceKind
     paragraph: int
+    lowered: str
+    plain_ascii: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,16 +226,17 @@ def clean(text: str, *, title: str | None = None) -> Document:
             kind = "caption"
         parts = [line] if kind == "title" else split_sentences(line)
         for part in parts:
-            key = " ".join(part.lower().split()).strip(" .\"'")
+            lowered = part.lower()
+            key = " ".join(lowered.split()).strip(" .\"'")
             if not key or key in seen:
                 continue
             seen.add(key)
-            sentences.append(Sentence(index=len(sentences), text=part, kind=kind, paragraph=paragraph))
+            sentences.append(Sentence(len(sentences), part, kind, paragraph, lowered, lexicon.plain_ascii(part)))
     if title and not title_seen:
         headline = _SPACES.sub(" ", normalize(title)).strip()
         if headline and " ".join(headline.lower().split()).strip(" .\"'") not in seen:
-            sentences.insert(0, Sentence(index=0, text=headline, kind="title", paragraph=0))
+            sentences.insert(0, Sentence(0, headline, "title", 0, headline.lower(), lexicon.plain_ascii(headline)))
             sentences = [
-                Sentence(index=i, text=s.text, kind=s.kind, paragraph=s.paragraph) for i, s in enumerate(sentences)
+                Sentence(i, s.text, s.kind, s.paragraph, s.lowered, s.plain_ascii) for i, s in enumerate(sentences)
             ]
     return Document(sentences=tuple(sentences))
