@@ -150,10 +150,12 @@ class PlaceMention:
 
 # ``[A-Z...](?<=\b.)`` is ``\b[A-Z...]`` with the character class first, so that ``re`` skips
 # ahead to capitals instead of testing a word boundary at every position.
-_CAPITALISED_RUN = re.compile(
+_CAPITALISED_RUN_SOURCE = (
     r"[A-Z\u00c0-\u00de](?<=\b.)[\w'.]*(?:-[\w'.]+)*"
     r"(?:[ ](?:(?:de|del|la|le|al|el|du|da|of|the|es|sur|upon)[ ])?[A-Z\u00c0-\u00de][\w'.]*(?:-[\w'.]+)*)*"
 )
+_CAPITALISED_RUN = re.compile(_CAPITALISED_RUN_SOURCE)
+_CAPITALISED_RUN_ASCII = lexicon.compile_rule(_CAPITALISED_RUN_SOURCE, ascii_text=True)  # for plain-ASCII text
 
 
 def _word_key(word: str) -> str:
@@ -167,7 +169,8 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
     text = sentence.text
     found: list[PlaceMention] = []
     single_word_kinds = gaz.single_word_kinds
-    for run in _CAPITALISED_RUN.finditer(text):
+    runs = _CAPITALISED_RUN_ASCII if sentence.plain_ascii else _CAPITALISED_RUN
+    for run in runs.finditer(text):
         run_text = run.group(0)
         if " " not in run_text:  # the common case: one capitalised word (inlined: it is hot)
             word = run_text.rstrip(".")

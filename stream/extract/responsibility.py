@@ -62,6 +62,7 @@ class PartyMention:
 @dataclass(frozen=True, slots=True)
 class _Parties:
     pattern: re.Pattern[str]
+    ascii_pattern: re.Pattern[str]  # the same for ``lexicon.plain_ascii`` text (see ``compile_rule``)
     lookup: dict[str, tuple[str, bool]]
     alias_patterns: tuple[tuple[re.Pattern[str], str, bool], ...]
 
@@ -153,8 +154,13 @@ def _parties() -> _Parties:
         escaped = re.escape(name)
         add(escaped, escaped)
         alias_patterns.append((re.compile(escaped), name, True))
-    pattern = re.compile(_party_pattern(lexicon.longest_first(fragments), splits))
-    return _Parties(pattern=pattern, lookup={}, alias_patterns=tuple(alias_patterns))
+    source = _party_pattern(lexicon.longest_first(fragments), splits)
+    return _Parties(
+        pattern=re.compile(source),
+        ascii_pattern=lexicon.compile_rule(source, ascii_text=True),
+        lookup={},
+        alias_patterns=tuple(alias_patterns),
+    )
 
 
 @cache
@@ -219,7 +225,9 @@ def canonical_party(text: str) -> tuple[str, bool] | None:
 def find_parties(text: str) -> list[PartyMention]:
     """Party mentions in a sentence, longest alias first."""
     found: list[PartyMention] = []
-    for m in _parties().pattern.finditer(text):
+    parties = _parties()
+    pattern = parties.ascii_pattern if lexicon.plain_ascii(text) else parties.pattern
+    for m in pattern.finditer(text):
         resolved = canonical_party(m.group(0))
         if resolved is not None:
             found.append(PartyMention(resolved[0], m.start(), m.end(), resolved[1]))
