@@ -14,6 +14,7 @@ A party that claimed is not also listed as suspected.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -68,6 +69,34 @@ class _Parties:
 
 
 @dataclass(frozen=True, slots=True)
+class _TriggerGroup:
+    """Cue triggers that share a key (their common start): when the key is not in a sentence,
+    none of them is, and they need not be tested one by one."""
+
+    key: str
+    key_cues: tuple[int, ...]  # cues opened by the key itself, when it is a trigger
+    members: tuple[tuple[str, tuple[int, ...]], ...]  # the other triggers and the cues they open
+
+
+def _group_triggers(cues_by_trigger: dict[str, tuple[int, ...]]) -> tuple[_TriggerGroup, ...]:
+    """Triggers grouped by their first three characters, keyed by the group's common prefix."""
+    by_start: dict[str, list[str]] = {}
+    for trigger in cues_by_trigger:
+        by_start.setdefault(trigger[:3], []).append(trigger)
+    groups = []
+    for triggers in by_start.values():
+        key = os.path.commonprefix(triggers)
+        groups.append(
+            _TriggerGroup(
+                key=key,
+                key_cues=cues_by_trigger.get(key, ()),
+                members=tuple((t, cues_by_trigger[t]) for t in triggers if t != key),
+            )
+        )
+    return tuple(groups)
+
+
+@dataclass(frozen=True, slots=True)
 class _Rules:
     cues: tuple[Cue, ...]
     negation: re.Pattern[str]
@@ -76,7 +105,7 @@ class _Rules:
     channels: tuple[tuple[str, re.Pattern[str]], ...]
     locative: re.Pattern[str]
     claim_words: re.Pattern[str]
-    cues_by_trigger: dict[str, tuple[int, ...]]  # trigger -> indexes of the cues it opens
+    trigger_groups: tuple[_TriggerGroup, ...]  # every cue trigger, grouped (see ``_group_triggers``)
     untriggered_cues: tuple[int, ...]  # cues tried in every sentence that has some trigger
 
 
@@ -196,10 +225,10 @@ def _rules(ascii_text: bool = False) -> _Rules:
         attack_ref=rx(lexicon.guarded(data["attack_ref"])),
         channels=channels,
         locative=rx(rf"\b{preps}\s+(?:the\s+)?$"),
-        cues_by_trigger={
+        trigger_groups=_group_triggers({
             trigger: tuple(i for i, cue in enumerate(cues) if trigger in cue.triggers)
             for trigger in sorted({t for cue in cues for t in cue.triggers})
-        },
+        }),
         untriggered_cues=tuple(i for i, cue in enumerate(cues) if not cue.triggers),
         claim_words=rx(
             lexicon.guarded(
@@ -303,9 +332,12 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
     rules = _rules(sentence.plain_ascii)
     lowered = sentence.lowered
     opened: set[int] = set()
-    for trigger, cue_indexes in rules.cues_by_trigger.items():
-        if trigger in lowered:
-            opened.update(cue_indexes)
+    for group in rules.trigger_groups:
+        if group.key in lowered:
+            opened.update(group.key_cues)
+            for trigger, cue_indexes in group.members:
+                if trigger in lowered:
+                    opened.update(cue_indexes)
     if not opened:
         return []
     hits: list[_Hit] = []
