@@ -365,11 +365,19 @@ def _kinds_in_lowered(lowered: str) -> list[str]:
     present = rules.listed.intersection(words)  # one pass over the words; usually empty
     if not present:
         return found
-    if not present.isdisjoint(rules.first_word_set):
+    present_first = present.intersection(rules.first_word_set)
+    if present_first:
         first_words = rules.first_words
         count = len(words)
+        starts: list[int] = []  # where phrases may start: found by list scans in C, not word by word
+        for word in present_first:
+            at = -1
+            for _ in range(words.count(word)):
+                at = words.index(word, at + 1)
+                starts.append(at)
+        starts.sort()
         resume = 0  # words before this index are part of a phrase already found
-        for i in [i for i, word in enumerate(words) if word in first_words]:
+        for i in starts:
             if i < resume:
                 continue
             for size in range(min(first_words[words[i]], count - i), 0, -1):
