@@ -205,7 +205,7 @@ def clean(text: str, *, title: str | None = None) -> Document:
     if lines:
         lines[0] = strip_markers(lines[0])
     title_key = _key(_title_noise().sub("", normalize(title))) if title else None
-    sentences: list[Sentence] = []
+    parts_kept: list[tuple[str, SentenceKind, int, str]] = []  # text, kind, paragraph, lowered
     seen: set[str] = set()
     title_seen = False
     paragraph = 0
@@ -231,12 +231,14 @@ def clean(text: str, *, title: str | None = None) -> Document:
             if not key or key in seen:
                 continue
             seen.add(key)
-            sentences.append(Sentence(len(sentences), part, kind, paragraph, lowered, lexicon.plain_ascii(part)))
+            parts_kept.append((part, kind, paragraph, lowered))
     if title and not title_seen:
         headline = _SPACES.sub(" ", normalize(title)).strip()
         if headline and " ".join(headline.lower().split()).strip(" .\"'") not in seen:
-            sentences.insert(0, Sentence(0, headline, "title", 0, headline.lower(), lexicon.plain_ascii(headline)))
-            sentences = [
-                Sentence(i, s.text, s.kind, s.paragraph, s.lowered, s.plain_ascii) for i, s in enumerate(sentences)
-            ]
+            parts_kept.insert(0, (headline, "title", 0, headline.lower()))
+    # Built once all are known: a headline added in front shifts every index.
+    sentences = [
+        Sentence(index, part, kind, paragraph, lowered, lexicon.plain_ascii(part))
+        for index, (part, kind, paragraph, lowered) in enumerate(parts_kept)
+    ]
     return Document(sentences=tuple(sentences))
