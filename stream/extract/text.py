@@ -96,7 +96,9 @@ def _captions(ascii_text: bool = False) -> _CaptionRules:
     data = lexicon.load("text")
     ignore = re.IGNORECASE
     return _CaptionRules(
-        prefix=lexicon.compile_rule("|".join(f"(?:{p})" for p in data["caption_prefix"]), ignore, ascii_text=ascii_text),
+        prefix=lexicon.compile_rule(
+            "|".join(f"(?:{p})" for p in data["caption_prefix"]), ignore, ascii_text=ascii_text
+        ),
         suffix=lexicon.compile_rule(
             lexicon.alternation(data["caption_suffix"], sort=False), ignore, ascii_text=ascii_text
         ),
