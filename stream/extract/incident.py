@@ -690,7 +690,10 @@ class Scope:
         if self.ref_year is None:
             return False
         lo = max(0, position - rules.year_window)
-        for m in _YEAR.finditer(text, lo, min(len(text), position + 45)):
+        hi = min(len(text), position + 45)
+        if text.find("19", lo, hi) < 0 and text.find("20", lo, hi) < 0:
+            return False  # every year ``_YEAR`` matches starts with '19' or '20'
+        for m in _YEAR.finditer(text, lo, hi):
             if int(m.group(1)) >= self.ref_year:
                 continue
             between = text[m.end():position] if m.end() <= position else text[position:m.start()]
