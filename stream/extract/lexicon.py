@@ -3,6 +3,12 @@
 Every word list the rules use lives in a data file so that it can be reviewed and extended
 without touching code; this module is the only place that reads them. Files are read lazily
 on first use and cached for the life of the process.
+
+The regex helpers also carry the extractor's speed-ups, each of which keeps every match (see
+``tests/extract/test_speedups.py``): alternations open with a lookahead on their first
+characters (``guarded``), rules get an ``re.ASCII`` twin for plain-ASCII text
+(``compile_rule``, ``plain_ascii``), and cheap substring triggers run before costly regexes
+(``contains_any``).
 """
 
 from __future__ import annotations
@@ -152,15 +158,15 @@ def first_characters(fragment: str) -> frozenset[str] | None:
     """The characters every match of ``fragment`` starts with (as written: case folding is
     left to the regex flags), or None when they cannot be read off the text. Understood: a
     literal character, an escaped punctuation character, a group ``(...)``, ``(?:...)`` or
-    ``(?P<name>...)`` (recursively), top-level ``|``, a leading ``\\b``; anything followed by a quantifier is not
-    (it may be skipped)."""
+    ``(?P<name>...)`` (recursively), top-level ``|``, a leading ``\\b``, a leading lookahead
+    written by ``guarded``; anything followed by a quantifier is not (it may be skipped)."""
     while fragment.startswith("\\b"):
         fragment = fragment[2:]  # zero-width: the characters are those of what follows
     guard = _GUARD.match(fragment)
     if guard is not None:  # a lookahead from ``guarded``: its class holds the first characters
-        chars = [escaped or plain for escaped, plain in _GUARD_CHAR.findall(guard.group(1))]
-        if chars and all(chars) and fragment[guard.end():guard.end() + 1] not in _QUANTIFIERS:
-            return frozenset(chars)
+        listed = [escaped or plain for escaped, plain in _GUARD_CHAR.findall(guard.group(1))]
+        if listed and all(listed) and fragment[guard.end():guard.end() + 1] not in _QUANTIFIERS:
+            return frozenset(listed)
         return None
     structure = _structure(fragment)
     if structure is None or not fragment:

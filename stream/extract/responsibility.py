@@ -149,7 +149,7 @@ def _norm(text: str) -> str:
 
 @cache
 def _parties() -> _Parties:
-    """The party-name regex and the alias table (one set for all text: see ``_rules``)."""
+    """The party-name regex (and its re.ASCII twin for plain-ASCII text) and the alias table."""
     data = lexicon.load("responsibility")
     fragments: list[str] = []
     # fragment -> (characters a match can start with, the fragment without its first character)
