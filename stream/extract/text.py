@@ -61,6 +61,9 @@ _CHAR_MAP = str.maketrans(
         "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None, "\u00ad": None,
         "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2015": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
         "\u2026": "...", "\u2022": "-", "\u00b7": "-", "\u25cf": "-", "\u25aa": "-",
+        # Letters that IGNORECASE regexes match as ASCII letters but whose .lower() is not
+        # ASCII (long s, Kelvin sign): mapped, or a lexicon lookup of the match would fail.
+        "\u017f": "s", "\u212a": "K",
     }
 )  # fmt: skip
 # The separator class comes first (the digit before it is checked by a lookbehind after it) so

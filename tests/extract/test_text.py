@@ -47,3 +47,13 @@ def test_sentence_split_respects_abbreviations() -> None:
     text = "The U.S. embassy said Gen. Smith left on Jan. 4. He returned later. Officials agreed."
     assert split_sentences(text) == ["The U.S. embassy said Gen. Smith left on Jan. 4.", "He returned later.",
                                      "Officials agreed."]
+
+
+def test_letters_that_casefold_to_ascii_are_mapped() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    article = Article(id="long-s", published="2025-03-06", text="A bomb killed 5 people in Mosul on Thurſday, "
+                      "police said. Laſt night the \u212aurdish police arrested two men.")
+    extraction = extract(article)  # used to raise KeyError in the weekday lookup
+    assert extraction.killed is not None and extraction.killed.value == 5
