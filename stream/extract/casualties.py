@@ -77,6 +77,8 @@ class _Rules:
     injured_term: re.Pattern[str]
     triggers: tuple[str, ...]
     stale_triggers: tuple[str, ...]
+    forecast: re.Pattern[str]
+    forecast_triggers: tuple[str, ...]
 
 
 @cache
@@ -151,6 +153,8 @@ def _rules() -> _Rules:
         injured_term=re.compile(rf"\b{lexicon.alternation(terms['injured'])}\b", ignore),
         triggers=tuple(t.lower() for t in data["sentence_triggers"]),
         stale_triggers=tuple(t.lower() for t in data["stale_triggers"]),
+        forecast=re.compile(data["forecast"], re.IGNORECASE),
+        forecast_triggers=tuple(t.lower() for t in data["forecast_triggers"]),
     )
 
 
@@ -280,6 +284,15 @@ def _is_count(text: str, number: NumberMention, left: str, window: str) -> bool:
     return True
 
 
+def _is_forecast(left: str) -> bool:
+    """'the toll could reach 18,000 to 20,000': a projection, not a count anyone has made."""
+    rules = _rules()
+    tail = left[-80:]
+    if not lexicon.contains_any(tail.lower(), rules.forecast_triggers):
+        return False
+    return rules.forecast.search(tail) is not None
+
+
 def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     rules = _rules()
     text = sentence.text
@@ -323,6 +336,8 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT
         left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full
 
+        if _is_forecast(left):
+            continue
         if rules.revision_from.search(left[-60:]):
             field_name = _nearest_toll_field(text, number.start) or _classify_window(window)[0]
             revision = Revision(field_name, number.value, None, downward, sentence)
@@ -341,11 +356,19 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             strength = 2
         inherit = name is None and bool(rules.revision_anaphora.search(left[-90:]))
         if inherit:
+            # "the number of injured has climbed to N" names its own field; only a bare
+            # "that figure was revised to N" takes the field of the figure before it.
             previous = found.mentions[-1] if found.mentions else None
-            if previous is None:
+            own_field, is_toll = _toll_field(left_full)
+            if is_toll and own_field is not None:
+                name, strength = own_field, 2
+                if previous is not None and previous.field == own_field:
+                    found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
+            elif previous is None:
                 continue
-            name, strength = previous.field, 2
-            found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
+            else:
+                name, strength = previous.field, 2
+                found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
         if name is None:
             verb = rules.left_verbs.search(left[-50:])
             if verb is not None:
