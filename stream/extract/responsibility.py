@@ -42,7 +42,7 @@ _APPOSITION = re.compile(r"^\s*,\s*(?:a|an|the|its|which\s+is)\s+[^,;]{0,60}$")
 #: An appositive or relative clause between a subject and its verb, ending right before a cue.
 _INSERTED_CLAUSE = re.compile(
     r",\s*(?:a|an|the|its|their|which|who|whose|one|part)\b[^,;()]{0,80}(?:\([^)]{0,20}\)[^,;]{0,40})?,"
-    r"\s*(?:\w+\s+){0,2}$"
+    r"\s*(?:(?:has|have|had|is|was|were|are|also|again|itself|themselves|repeatedly|already|quickly)\s+){0,2}$"
 )
 _LIST_GLUE = re.compile(r"^(?:\s*\([^)]{1,20}\))?\s*(?:,|and|or|as well as|along with|but also|plus)[\s,]*(?:the\s+)?$")
 

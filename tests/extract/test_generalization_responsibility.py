@@ -95,3 +95,13 @@ def test_responsible_for_security_is_not_suspicion() -> None:
 def test_background_claim_in_past_year_sentence_ignored() -> None:
     e = run("In March 2019 a bombing at a shrine in the same city killed 20 people and was claimed by the Islamic State group.")
     assert e.claimed_by == []
+
+
+def test_denial_after_speaker_apposition() -> None:
+    e = run('Ali Reza, an aide to the foreign minister, said Tehran had "nothing to do" with the bombing.')
+    assert e.denied_by == ["Iran"]
+
+
+def test_attacker_belonging_to_group_is_suspicion() -> None:
+    e = run("Police said the bomber belonged to a cell linked to Lashkar-e-Jhangvi.")
+    assert e.suspected == ["Lashkar-e-Jhangvi"]
