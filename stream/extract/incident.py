@@ -731,7 +731,7 @@ def event_key(*, country: str | None, city: str | None, kind: str | None) -> str
     """Deterministic incident slug (see the module docstring for the scheme)."""
     family = family_of(kind)
     if family in _regional():
-        parts = [country or city, kind]
+        parts = [country or city, family]  # one disaster keys alike whichever kind word wins
     else:
         parts = [country, city, family]
     pieces = [slug(p) for p in parts if p]
