@@ -222,6 +222,11 @@ _EVENT_AFTER = re.compile(
     r"^(?:'s)?(?:\s+[A-Z][\w'-]*){0,2}\s+(?:\w+\s+)?(?:attacks?|bombings?|blasts?|explosions?|shootings?|massacre|"
     r"siege|earthquake|quake|floods?|fire|stabbings?|rampage|killings?|victims)\b"
 )
+#: "the minister said in Nairobi", "told reporters in Kabul", "a news conference in Paris".
+_SPOKE_IN = re.compile(
+    r"\b(?:said|says|told (?:reporters|journalists|a \w+|the \w+)|spoke|speaking|statement|"
+    r"(?:news|press) conference|briefing|summit|talks)(?:\s+(?:on|late|early)\s+\w+)?\s+(?:in|from)\s+$"
+)
 _SURNAME_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
 
 
@@ -230,6 +235,8 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
     city name after a capitalised first name ('Nick Martin') is most likely a surname."""
     before = text[max(0, mention.start - 20):mention.start]
     after = text[mention.end:mention.end + 60]
+    if _SPOKE_IN.search(text[max(0, mention.start - 60):mention.start]):
+        return 0.3  # where officials spoke, not where the incident happened
     if _EVENT_AFTER.match(after):
         return 1.5
     if _LOCATIVE_BEFORE.search(before) or _LOCATIVE_AFTER.match(after):

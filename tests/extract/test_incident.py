@@ -112,3 +112,14 @@ def test_storm_and_flood_reports_share_a_key() -> None:
     flood = extract(Article(id="s2", published="2022-06-03",
                             text="Floods in eastern Libya have killed 900 people, officials said, after the flooding."))
     assert storm.event_key is not None and storm.event_key == flood.event_key
+
+
+def test_where_officials_spoke_is_not_the_incident_place() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="p", published="2022-06-01", text=(
+        "Gunmen stormed a hotel in Mombasa on Friday, killing 12 people. The interior minister "
+        "said in Nairobi that the attackers had been killed. The president told reporters in "
+        "Nairobi that security would be tightened.")))
+    assert e.event_key == "kenya-mombasa-attack"
