@@ -412,6 +412,13 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
                 subset_noun=subset_noun,
             )
         )
+    # "41 were killed, up from 30": an old figure naming no field is the one the sentence
+    # revised, i.e. that of the figure stated next to it.
+    for revision in pending_from:
+        if revision.field is None:
+            own = [m for m in found.mentions if m.sentence is sentence]
+            if own:
+                revision.field = own[-1].field
 
 
 def _choose(field_name: str, found: _Found) -> Figure | None:

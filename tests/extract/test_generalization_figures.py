@@ -77,3 +77,8 @@ def test_forecast_is_not_a_figure() -> None:
 def test_no_one_hurt_is_not_one() -> None:
     e = run("A bomb killed 9 people at a bus stop in Quetta. A second device was defused; no one was hurt.")
     assert e.injured is None
+
+
+def test_up_from_earlier_figure_is_superseded() -> None:
+    e = run("Fifty-three people were killed in the bombing, up from an earlier figure of 38.")
+    assert e.killed is not None and e.killed.value == 53 and e.killed.superseded == [38]
