@@ -82,3 +82,8 @@ def test_no_one_hurt_is_not_one() -> None:
 def test_up_from_earlier_figure_is_superseded() -> None:
     e = run("Fifty-three people were killed in the bombing, up from an earlier figure of 38.")
     assert e.killed is not None and e.killed.value == 53 and e.killed.superseded == [38]
+
+
+def test_past_year_event_as_subject_is_background() -> None:
+    e = run("A suicide bomber killed 19 people at a shrine in Sehwan. The 2017 bombing at the same shrine killed 88.")
+    assert e.killed is not None and e.killed.value == 19

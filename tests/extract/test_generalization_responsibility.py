@@ -105,3 +105,8 @@ def test_denial_after_speaker_apposition() -> None:
 def test_attacker_belonging_to_group_is_suspicion() -> None:
     e = run("Police said the bomber belonged to a cell linked to Lashkar-e-Jhangvi.")
     assert e.suspected == ["Lashkar-e-Jhangvi"]
+
+
+def test_background_claim_on_a_past_year_event_ignored() -> None:
+    e = run("The 2018 bombing at the same bazaar, which killed 31, was claimed by the Islamic State group.")
+    assert e.claimed_by == []
