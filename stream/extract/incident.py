@@ -226,6 +226,9 @@ _EVENT_AFTER = re.compile(
 _SPOKE_IN = re.compile(
     r"\b(?:said|says|told (?:reporters|journalists|a \w+|the \w+)|spoke|speaking|statement|"
     r"(?:news|press) conference|briefing|summit|talks)(?:\s+(?:on|late|early)\s+\w+)?\s+(?:in|from)\s+$"
+    # "a suspect was later arrested in Bryansk", "fled to Belgium": where people went afterwards.
+    r"|\b(?:arrested|detained|captured|caught|apprehended|tracked down|hiding|fled|escaped|extradited|deported)"
+    r"(?:\s+\w+){0,2}\s+(?:in|to|from|near)\s+$"
 )
 _SURNAME_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
 

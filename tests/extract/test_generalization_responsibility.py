@@ -110,3 +110,8 @@ def test_attacker_belonging_to_group_is_suspicion() -> None:
 def test_background_claim_on_a_past_year_event_ignored() -> None:
     e = run("The 2018 bombing at the same bazaar, which killed 31, was claimed by the Islamic State group.")
     assert e.claimed_by == []
+
+
+def test_groups_media_arm_reporting_is_a_claim() -> None:
+    e = run("Al-Shabab's media arm said its fighters had stormed the hotel.")
+    assert e.claimed_by == ["al-Shabaab"]

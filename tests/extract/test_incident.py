@@ -123,3 +123,14 @@ def test_where_officials_spoke_is_not_the_incident_place() -> None:
         "said in Nairobi that the attackers had been killed. The president told reporters in "
         "Nairobi that security would be tightened.")))
     assert e.event_key == "kenya-mombasa-attack"
+
+
+def test_where_suspects_were_arrested_is_not_the_incident_place() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="q", published="2022-06-01", text=(
+        "Gunmen opened fire at a concert hall in Lyon on Friday, killing 30 people. Four suspects "
+        "were later arrested in Marseille. Police said the men were detained in Marseille after "
+        "a chase. A fifth man fled to Marseille.")))
+    assert e.event_key == "france-lyon-attack"
