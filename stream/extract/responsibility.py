@@ -387,7 +387,12 @@ def extract_responsibility(doc: Document, scope: Scope) -> Responsibility:
     for sentence in doc.sentences:
         if scope.is_other_sentence(sentence):
             continue
-        for hit in _scan(sentence, scope):
+        hits = _scan(sentence, scope)
+        # "Kyiv denied it was behind the attack": the suspicion cue sits inside the denial.
+        denying = {hit.party for hit in hits if hit.role == "denied"}
+        for hit in hits:
+            if hit.role == "suspected" and hit.party in denying:
+                continue
             first.setdefault((hit.party, hit.role), hit.sentence)
     claimed = [party for (party, role) in first if role == "claimed"]
     suspected = [party for (party, role) in first if role == "suspected" and party not in claimed]

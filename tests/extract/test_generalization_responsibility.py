@@ -115,3 +115,20 @@ def test_background_claim_on_a_past_year_event_ignored() -> None:
 def test_groups_media_arm_reporting_is_a_claim() -> None:
     e = run("Al-Shabab's media arm said its fighters had stormed the hotel.")
     assert e.claimed_by == ["al-Shabaab"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "party"),
+    [
+        ("Investigators pointed the finger at Lashkar-e-Taiba.", "Lashkar-e-Taiba"),
+        ("The government attributed the bombing to Boko Haram.", "Boko Haram"),
+        ("No group has claimed the attack, but suspicion fell on al-Shabab.", "al-Shabaab"),
+    ],
+)
+def test_more_suspicion_phrasings(sentence: str, party: str) -> None:
+    assert run(sentence).suspected == [party]
+
+
+def test_denied_that_it_was_behind_is_only_a_denial() -> None:
+    e = run("Tehran denied that it was behind the bombing.")
+    assert e.denied_by == ["Iran"] and e.suspected == []
