@@ -362,8 +362,9 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             own_field, is_toll = _toll_field(left_full)
             if is_toll and own_field is not None:
                 name, strength = own_field, 2
-                if previous is not None and previous.field == own_field:
-                    found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
+                same = next((m for m in reversed(found.mentions) if m.field == own_field), None)
+                if same is not None:
+                    found.revisions.append(Revision(name, same.value, number.value, downward, sentence))
             elif previous is None:
                 continue
             else:

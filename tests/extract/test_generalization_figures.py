@@ -87,3 +87,17 @@ def test_up_from_earlier_figure_is_superseded() -> None:
 def test_past_year_event_as_subject_is_background() -> None:
     e = run("A suicide bomber killed 19 people at a shrine in Sehwan. The 2017 bombing at the same shrine killed 88.")
     assert e.killed is not None and e.killed.value == 19
+
+
+def test_verb_before_toll_noun_revises() -> None:
+    e = run("A ferry sank off Mindanao, killing 62 people. Officials later lowered the toll to 57.")
+    assert e.killed is not None and e.killed.value == 57 and e.killed.superseded == [62]
+
+
+def test_revision_of_injured_after_killed_mention() -> None:
+    e = run(
+        "The quake injured 300 people and killed 50. Officials later raised the number of "
+        "injured to 410."
+    )
+    assert e.injured is not None and e.injured.value == 410 and e.injured.superseded == [300]
+    assert e.killed is not None and e.killed.value == 50
