@@ -77,6 +77,8 @@ class _Rules:
     injured_term: re.Pattern[str]
     triggers: tuple[str, ...]
     stale_triggers: tuple[str, ...]
+    forecast: re.Pattern[str]
+    forecast_triggers: tuple[str, ...]
 
 
 @cache
@@ -156,6 +158,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         injured_term=rx(rf"\b{lexicon.alternation(terms['injured'])}\b", ignore),
         triggers=tuple(t.lower() for t in data["sentence_triggers"]),
         stale_triggers=tuple(t.lower() for t in data["stale_triggers"]),
+        forecast=re.compile(data["forecast"], re.IGNORECASE),
+        forecast_triggers=tuple(t.lower() for t in data["forecast_triggers"]),
     )
 
 
@@ -282,6 +286,15 @@ def _is_count(text: str, number: NumberMention, left: str, window: str, rules: _
     return True
 
 
+def _is_forecast(left: str) -> bool:
+    """'the toll could reach 18,000 to 20,000': a projection, not a count anyone has made."""
+    rules = _rules()
+    tail = left[-80:]
+    if not lexicon.contains_any(tail.lower(), rules.forecast_triggers):
+        return False
+    return rules.forecast.search(tail) is not None
+
+
 def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     text = sentence.text
     rules = _rules(sentence.plain_ascii)  # the masked text and windows are as ASCII as the sentence
@@ -325,6 +338,8 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
         qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT
         left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full
 
+        if _is_forecast(left):
+            continue
         if rules.revision_from.search(left[-60:]):
             field_name = _nearest_toll_field(text, number.start, rules) or _classify_window(window, rules)[0]
             revision = Revision(field_name, number.value, None, downward, sentence)
@@ -343,11 +358,20 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             strength = 2
         inherit = name is None and bool(rules.revision_anaphora.search(left[-90:]))
         if inherit:
+            # "the number of injured has climbed to N" names its own field; only a bare
+            # "that figure was revised to N" takes the field of the figure before it.
             previous = found.mentions[-1] if found.mentions else None
-            if previous is None:
+            own_field, is_toll = _toll_field(left_full, rules)
+            if is_toll and own_field is not None:
+                name, strength = own_field, 2
+                same = next((m for m in reversed(found.mentions) if m.field == own_field), None)
+                if same is not None:
+                    found.revisions.append(Revision(name, same.value, number.value, downward, sentence))
+            elif previous is None:
                 continue
-            name, strength = previous.field, 2
-            found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
+            else:
+                name, strength = previous.field, 2
+                found.revisions.append(Revision(name, previous.value, number.value, downward, sentence))
         if name is None:
             verb = rules.left_verbs.search(left[-50:])
             if verb is not None:
@@ -391,6 +415,13 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
                 subset_noun=subset_noun,
             )
         )
+    # "41 were killed, up from 30": an old figure naming no field is the one the sentence
+    # revised, i.e. that of the figure stated next to it.
+    for revision in pending_from:
+        if revision.field is None:
+            own = [m for m in found.mentions if m.sentence is sentence]
+            if own:
+                revision.field = own[-1].field
 
 
 def _choose(field_name: str, found: _Found) -> Figure | None:

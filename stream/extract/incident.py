@@ -225,6 +225,14 @@ _EVENT_AFTER = re.compile(
     r"^(?:'s)?(?:\s+[A-Z][\w'-]*){0,2}\s+(?:\w+\s+)?(?:attacks?|bombings?|blasts?|explosions?|shootings?|massacre|"
     r"siege|earthquake|quake|floods?|fire|stabbings?|rampage|killings?|victims)\b"
 )
+#: "the minister said in Nairobi", "told reporters in Kabul", "a news conference in Paris".
+_SPOKE_IN = re.compile(
+    r"\b(?:said|says|told (?:reporters|journalists|a \w+|the \w+)|spoke|speaking|statement|"
+    r"(?:news|press) conference|briefing|summit|talks)(?:\s+(?:on|late|early)\s+\w+)?\s+(?:in|from)\s+$"
+    # "a suspect was later arrested in Bryansk", "fled to Belgium": where people went afterwards.
+    r"|\b(?:arrested|detained|captured|caught|apprehended|tracked down|hiding|fled|escaped|extradited|deported)"
+    r"(?:\s+\w+){0,2}\s+(?:in|to|from|near)\s+$"
+)
 _SURNAME_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
 
 
@@ -233,6 +241,8 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
     city name after a capitalised first name ('Nick Martin') is most likely a surname."""
     before = text[max(0, mention.start - 20):mention.start]
     after = text[mention.end:mention.end + 60]
+    if _SPOKE_IN.search(text[max(0, mention.start - 60):mention.start]):
+        return 0.3  # where officials spoke, not where the incident happened
     if _EVENT_AFTER.match(after):
         return 1.5
     if _LOCATIVE_BEFORE.search(before) or _LOCATIVE_AFTER.match(after):
@@ -592,7 +602,7 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
 
 # A year not glued to a number before it: ``(?<![\d,.:$])((?:19|20)\d\d)`` with the lookbehind
 # moved after the first digit (``1(?<![\d,.:$]1)``) so that ``re`` can skip to a '1' or '2'.
-_YEAR = re.compile(r"((?:1(?<![\d,.:$]1)9|2(?<![\d,.:$]2)0)\d\d)(?![\d,:]|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))")
+_YEAR = re.compile(r"((?:1(?<![\d,.:$]1)9|2(?<![\d,.:$]2)0)\d\d)(?!\d|[,:]\d|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))")
 
 
 def _may_hold_year(text: str) -> bool:
@@ -600,8 +610,21 @@ def _may_hold_year(text: str) -> bool:
     return "19" in text or "20" in text
 
 
+def _opening_year(text: str) -> int | None:
+    """The year a sentence opens on ('In 1996 a truck bomb ...'), if any: such sentences are
+    background in news copy, whose leads name the day rather than the year."""
+    if not _may_hold_year(text[:40]):
+        return None
+    m = _scope_rules().sentence_start_year.match(text)
+    return int(m.group(1)) if m else None
+
+
 def _year_hint(doc: Document) -> int | None:
-    years = [int(y) for s in doc.sentences if _may_hold_year(s.text) for y in _YEAR.findall(s.text)]
+    """Latest year stated outside background sentences (see ``_opening_year``)."""
+    years = [
+        int(y) for s in doc.sentences
+        if _may_hold_year(s.text) and _opening_year(s.text) is None for y in _YEAR.findall(s.text)
+    ]
     return max(years) if years else None
 
 
@@ -616,6 +639,7 @@ class _ScopeRules:
     past_phrases: re.Pattern[str]
     past_triggers: tuple[str, ...]
     demonstrative: re.Pattern[str]
+    sentence_start_year: re.Pattern[str]
     clause_continuation: re.Pattern[str]
     year_window: int
 
@@ -635,12 +659,13 @@ def _scope_rules(ascii_text: bool = False) -> _ScopeRules:
         past_phrases=rx(lexicon.guarded(data["past_phrases"]), re.IGNORECASE),
         past_triggers=tuple(t.lower() for t in data["past_phrases_triggers"]),
         demonstrative=rx(lexicon.guarded(data["demonstrative"]), re.IGNORECASE),
+        sentence_start_year=rx(data["sentence_start_year"], re.IGNORECASE),
         clause_continuation=rx(data["clause_continuation"], re.IGNORECASE),
         year_window=int(data["year_window"]),
     )
 
 
-_CLAUSE_BREAK = re.compile(r"[,;]")
+_CLAUSE_BREAK = re.compile(r";|,(?!\d)")  # not the comma of "30,000"
 
 
 def lacks_triggers(text: str, lowered: str, triggers: tuple[str, ...]) -> bool:
@@ -679,10 +704,9 @@ class Scope:
                 if since.start() < position < since.end():
                     return True
         segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
-        comma, semicolon = text.find(",", position), text.find(";", position)
-        if comma < 0 or 0 <= semicolon < comma:
-            comma = semicolon  # the nearer of the two that exist, if any
-        segment_end = comma if comma >= 0 else len(text)
+        # A comma inside a number ("30,000") does not end the clause.
+        clause_end = _CLAUSE_BREAK.search(text, position)
+        segment_end = clause_end.start() if clause_end is not None else len(text)
         if not lacks_triggers(text, lowered[segment_start:segment_end], rules.past_triggers) and (
             rules.past_phrases.search(text, segment_start, segment_end)
         ):
@@ -753,7 +777,7 @@ def event_key(*, country: str | None, city: str | None, kind: str | None) -> str
     """Deterministic incident slug (see the module docstring for the scheme)."""
     family = family_of(kind)
     if family in _regional():
-        parts = [country or city, kind]
+        parts = [country or city, family]  # one disaster keys alike whichever kind word wins
     else:
         parts = [country, city, family]
     pieces = [slug(p) for p in parts if p]
@@ -769,6 +793,12 @@ def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis
     pre_other = other
     date = resolve_date(doc, published=pub_date, skip=pre_other)
     ref_year = date.year if date else pub_date.year if pub_date else _year_hint(doc)
+    opening_past = frozenset(
+        s.index for s in doc.sentences
+        if (year := _opening_year(s.text)) is not None and (ref_year is None or year < ref_year)
+    )
+    other = other | opening_past
+    pre_other = pre_other | opening_past
     if ref_year is not None:
         pre_other = pre_other | frozenset(
             s.index for s in doc.sentences

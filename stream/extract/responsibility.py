@@ -37,6 +37,14 @@ _GROUP_REFERENCE = re.compile(
     r"\b(?:the|its|jihadist|militant|extremist)\s+(?:group|organi[sz]ation)\b|\bits\b", re.IGNORECASE
 )
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:while|whereas|but(?!\s+also))\b|\s(?:while|whereas)\s")
+#: ", a faction of the " between two parties: the second names what the first belongs to
+#: ("Jamaat-ul-Ahrar, a faction of the Pakistani Taliban, claimed ..."); the first is the actor.
+_APPOSITION = re.compile(r"^\s*,\s*(?:a|an|the|its|which\s+is)\s+[^,;]{0,60}$")
+#: An appositive or relative clause between a subject and its verb, ending right before a cue.
+_INSERTED_CLAUSE = re.compile(
+    r",\s*(?:a|an|the|its|their|which|who|whose|one|part)\b[^,;()]{0,80}(?:\([^)]{0,20}\)[^,;]{0,40})?,"
+    r"\s*(?:(?:has|have|had|is|was|were|are|also|again|itself|themselves|repeatedly|already|quickly)\s+){0,2}$"
+)
 _LIST_GLUE = re.compile(r"^(?:\s*\([^)]{1,20}\))?\s*(?:,|and|or|as well as|along with|but also|plus)[\s,]*(?:the\s+)?$")
 
 
@@ -49,6 +57,7 @@ class Cue:
     states: bool
     attack_ref: bool
     follows_party: bool
+    outlet_only: bool
     triggers: tuple[str, ...]
 
 
@@ -101,6 +110,8 @@ class _Rules:
     cues: tuple[Cue, ...]
     negation: re.Pattern[str]
     habitual: re.Pattern[str]
+    conditional: re.Pattern[str]
+    outlets: re.Pattern[str]
     attack_ref: re.Pattern[str]
     channels: tuple[tuple[str, re.Pattern[str]], ...]
     locative: re.Pattern[str]
@@ -209,6 +220,7 @@ def _rules(ascii_text: bool = False) -> _Rules:
             states=bool(c.get("states", False)),
             attack_ref=bool(c.get("attack_ref", False)),
             follows_party=bool(c.get("follows_party", False)),
+            outlet_only=bool(c.get("outlet_only", False)),
             triggers=tuple(t.lower() for t in c.get("triggers", ())),
         )
         for c in data["cues"]
@@ -222,6 +234,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         cues=cues,
         negation=rx(lexicon.guarded(data["negation"])),
         habitual=rx(lexicon.guarded(data["habitual"])),
+        conditional=rx(lexicon.guarded(data["conditional"])),
+        outlets=rx(lexicon.alternation(data["outlets"])),
         attack_ref=rx(lexicon.guarded(data["attack_ref"])),
         channels=channels,
         locative=rx(rf"\b{preps}\s+(?:the\s+)?$"),
@@ -289,7 +303,15 @@ def _linked(
 ) -> list[PartyMention]:
     """Parties a cue links to, by its direction and gap; lists after a cue are followed."""
     start, end = span
-    before = [p for p in parties if p.end <= start and start - p.end <= cue.gap and _allowed(text, p, cue, span, rules)]
+    # "X, a faction of Y, claimed" / "X, which is allied with Y, has denied": the subject is X,
+    # so distance is measured from the start of the inserted clause and Y is not a candidate.
+    anchor = start
+    inserted = _INSERTED_CLAUSE.search(text, max(0, start - 140), start)
+    if inserted is not None:
+        anchor = inserted.start()
+    before = [
+        p for p in parties if p.end <= anchor and anchor - p.end <= cue.gap and _allowed(text, p, cue, span, rules)
+    ]
     after_limit = min(end + cue.gap, _clause_end(text, end))
     after = [p for p in parties if p.start >= end and p.start <= after_limit and _allowed(text, p, cue, span, rules)]
     if cue.direction == "before" or (cue.direction == "any" and before):
@@ -308,7 +330,7 @@ def _linked(
     chain = [after[0]]
     for p in after[1:]:
         glue = text[chain[-1].end:p.start]
-        if len(glue) <= 90 and not _CLAUSE_BREAK.search(glue):
+        if len(glue) <= 90 and not _CLAUSE_BREAK.search(glue) and not _APPOSITION.match(glue):
             chain.append(p)
         else:
             break
@@ -351,27 +373,33 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
                 continue
         if cue.follows_party:
             for p in parties:
+                if cue.outlet_only and not rules.outlets.fullmatch(text, p.start, p.end):
+                    continue
                 m = cue.pattern.match(text, p.end)
-                if m is not None and not p.is_state and not _blocked(sentence, p.start, scope, rules):
+                if m is not None and not p.is_state and not _blocked(sentence, p.start, scope, rules, cue.role):
                     hits.append(_Hit(p.party, cue.role, sentence))
             continue
         for m in cue.pattern.finditer(text):
-            if _blocked(sentence, m.start(), scope, rules):
+            if _blocked(sentence, m.start(), scope, rules, cue.role):
                 continue
             for p in _linked(text, parties, cue, (m.start(), m.end()), rules):
                 hits.append(_Hit(p.party, cue.role, sentence))
     return hits
 
 
-def _blocked(sentence: Sentence, position: int, scope: Scope, rules: _Rules) -> bool:
-    """Negated, habitual or historical context of a cue at ``position``."""
+def _blocked(sentence: Sentence, position: int, scope: Scope, rules: _Rules, role: Role) -> bool:
+    """Negated, conditional ('if it was established that X was behind'), habitual or
+    historical context of a cue at ``position``. A habitual denial ('Kyiv has repeatedly
+    denied') is still a denial, so habits block only claims and suspicions."""
     text = sentence.text
     clause = text[_clause_start(text, position):position]
     if rules.negation.search(clause):
         return True
+    if rules.conditional.search(clause):
+        return True
     segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
     segment_end = min((i for i in (text.find(",", position), text.find(";", position)) if i >= 0), default=len(text))
-    if rules.habitual.search(text[segment_start:segment_end]):
+    if role != "denied" and rules.habitual.search(text[segment_start:segment_end]):
         return True
     return scope.is_historical(sentence, position)
 
@@ -415,7 +443,12 @@ def extract_responsibility(doc: Document, scope: Scope) -> Responsibility:
     for sentence in doc.sentences:
         if scope.is_other_sentence(sentence):
             continue
-        for hit in _scan(sentence, scope):
+        hits = _scan(sentence, scope)
+        # "Kyiv denied it was behind the attack": the suspicion cue sits inside the denial.
+        denying = {hit.party for hit in hits if hit.role == "denied"}
+        for hit in hits:
+            if hit.role == "suspected" and hit.party in denying:
+                continue
             first.setdefault((hit.party, hit.role), hit.sentence)
     claimed = [party for (party, role) in first if role == "claimed"]
     suspected = [party for (party, role) in first if role == "suspected" and party not in claimed]

@@ -101,3 +101,36 @@ def test_event_key_fallbacks() -> None:
 def test_extract_is_a_pure_function() -> None:
     article = Article(id="p", text="A blast killed 30 people in Kerman, Iran on Wednesday.", published="2024-01-04")
     assert extract(article) == extract(article)
+
+
+def test_storm_and_flood_reports_share_a_key() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    storm = extract(Article(id="s1", published="2022-06-01",
+                            text="A powerful storm lashed eastern Libya on Sunday, killing 40 people in the storm."))
+    flood = extract(Article(id="s2", published="2022-06-03",
+                            text="Floods in eastern Libya have killed 900 people, officials said, after the flooding."))
+    assert storm.event_key is not None and storm.event_key == flood.event_key
+
+
+def test_where_officials_spoke_is_not_the_incident_place() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="p", published="2022-06-01", text=(
+        "Gunmen stormed a hotel in Mombasa on Friday, killing 12 people. The interior minister "
+        "said in Nairobi that the attackers had been killed. The president told reporters in "
+        "Nairobi that security would be tightened.")))
+    assert e.event_key == "kenya-mombasa-attack"
+
+
+def test_where_suspects_were_arrested_is_not_the_incident_place() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="q", published="2022-06-01", text=(
+        "Gunmen opened fire at a concert hall in Lyon on Friday, killing 30 people. Four suspects "
+        "were later arrested in Marseille. Police said the men were detained in Marseille after "
+        "a chase. A fifth man fled to Marseille.")))
+    assert e.event_key == "france-lyon-attack"
