@@ -163,6 +163,11 @@ def _word_key(word: str) -> str:
     return key[:-2] if key.endswith("'s") else key
 
 
+def _letters(word: str) -> int:
+    """Letters in a word: "U.S." has two, so it is an abbreviation and not an all-caps acronym."""
+    return sum(c.isalpha() for c in word)
+
+
 def find_places(sentence: Sentence) -> list[PlaceMention]:
     """Gazetteer names in one sentence: sub-spans (up to four words) of capitalised runs."""
     gaz = gazetteer()
@@ -178,7 +183,7 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
             if key.endswith("'s"):
                 key = key[:-2]  # as _word_key
             kind = single_word_kinds.get(key)
-            if kind is not None and not (run_text.isupper() and len(run_text) > 3):
+            if kind is not None and not (run_text.isupper() and _letters(run_text) > 3):
                 start = run.start()
                 found.append(PlaceMention(sentence.index, start, start + len(word), key, kind, False))
             continue
@@ -192,7 +197,7 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
         i = 0
         while i < count:
             start, _, word = words[i]
-            if not word[0].isupper() or (word.isupper() and len(word) > 3):
+            if not word[0].isupper() or (word.isupper() and _letters(word) > 3):
                 i += 1
                 continue
             first = _word_key(word)
@@ -252,6 +257,24 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
     return 0.4 if mention.embedded else 1.0
 
 
+#: "US singer", "U.S. officials", "UK police": an abbreviated country name before a common noun
+#: says whose singer or police, not where the incident happened, so it votes like a demonym.
+_ABBREVIATION = re.compile(r"^(?:[A-Z]\.){2,3}$|^[A-Z]{2,3}$")
+_COMMON_NOUN_AFTER = re.compile(
+    r"^\s+(?!(?:on|in|at|and|or|of|for|by|to|as|with|from|since|after|before|when|where|but|is|was|has|had)\b)[a-z]"
+)
+
+
+def _attributive_abbreviation(text: str, mention: PlaceMention) -> bool:
+    name = text[mention.start:mention.end]
+    if not name.endswith(".") and text[mention.end:mention.end + 1] == ".":
+        name += "."  # find_places strips a trailing dot: "U.S." is stored as "U.S"
+        after = text[mention.end + 1:mention.end + 40]
+    else:
+        after = text[mention.end:mention.end + 40]
+    return bool(_ABBREVIATION.match(name)) and bool(_COMMON_NOUN_AFTER.match(after))
+
+
 @dataclass(slots=True)
 class _Votes:
     countries: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -290,7 +313,9 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
         if sentence.kind == "body":
             body_position += 1
         for m in found:
-            if m.kind == "country":
+            if m.kind == "country" and _attributive_abbreviation(sentence.text, m):
+                votes.countries[gaz.countries[m.key]] += weight * gaz.demonym_weight
+            elif m.kind == "country":
                 votes.countries[gaz.countries[m.key]] += weight
             elif m.kind == "demonym":
                 votes.countries[gaz.demonyms[m.key]] += weight * gaz.demonym_weight

@@ -27,6 +27,18 @@ def test_same_city_name_in_two_countries_follows_the_country_named() -> None:
     assert e.incident.country == "New Zealand"
 
 
+@pytest.mark.parametrize("modifier", ["US", "U.S.", "UK"])
+def test_abbreviated_country_before_a_noun_does_not_move_the_city(modifier: str) -> None:
+    # "a US singer" says whose singer; the city named is the one in the country stated plainly.
+    e = run(
+        f"A bomb killed 19 people after a concert by a {modifier} singer at the arena in Birmingham. "
+        "Police in Britain said the attacker died at the scene."
+    )
+    assert (e.incident.place, e.incident.country) == ("Birmingham", "United Kingdom")
+    us = run(f"A bomb killed 19 people after a concert by a British singer at the arena in Birmingham, {modifier}, on Sunday.")
+    assert us.incident.country == ("United Kingdom" if modifier == "UK" else "United States")
+
+
 def test_gazetteer_is_loaded_once() -> None:
     assert gazetteer() is gazetteer()
 

@@ -58,6 +58,19 @@ def test_said_it_carried_out() -> None:
     assert e.claimed_by == ["al-Shabaab"]
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "So-called Islamic State have claimed they are behind the bombing that killed 19 people.",
+        "The Islamic State group claimed it was responsible for the bombing that killed 19 people.",
+        "ISIS claims that it was behind the bombing that killed 19 people.",
+    ],
+)
+def test_claiming_to_be_behind_is_a_claim(sentence: str) -> None:
+    e = run(sentence)
+    assert e.claimed_by == ["Islamic State"] and e.suspected == []
+
+
 def test_no_one_has_claimed_is_not_a_claim() -> None:
     e = run("A blast killed 12 people in the market. No one has claimed responsibility for the attack, and no "
             "group has taken credit so far.")
