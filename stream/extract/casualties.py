@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 RIGHT_WINDOW_WORDS = 12
 #: Characters before a number searched for a toll phrase ("the death toll ... rose to").
 TOLL_LOOKBACK = 160
+TOLL_SUBJECT_CHARS = 24  # a toll noun this close to the sentence start is its subject
+_DIGIT_OR_BREAK = re.compile(r"[\d;:]")
+_STILL_IN_HOSPITAL = re.compile(r"\b(?:still|remain\w*|continu\w*|discharged|released)\b", re.IGNORECASE)
 
 _WORDS_AHEAD = re.compile(r"^\W*(?:[\w'.%-]+(?:\W+|$)){0," + str(RIGHT_WINDOW_WORDS) + "}")
 # ``[;:]|,(?!\d)|\s(?:and|but|while|whereas|or)\s|\s-\s`` with the first character matched
@@ -252,6 +255,12 @@ def _toll_field(left: str, rules: _Rules) -> tuple[str | None, bool]:
     nouns = list(rules.toll_nouns.finditer(recent))
     if nouns:
         return nouns[-1].lastgroup, True
+    if far is not None and len(left) > TOLL_LOOKBACK:
+        # "The death toll from <a long description of the attack> was on Saturday raised to N":
+        # a toll noun that opens the sentence governs the first number, however far.
+        subject = rules.toll_nouns.search(left[:TOLL_SUBJECT_CHARS])
+        if subject is not None and not _DIGIT_OR_BREAK.search(left, subject.end()):
+            return subject.lastgroup, True
     generic = list(rules.generic_toll_nouns.finditer(recent))
     if generic:
         before = recent[: generic[-1].start()]
@@ -321,7 +330,9 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
     pending_from: list[Revision] = []
     for i, number in enumerate(numbers):
         local = lowered[max(0, number.start - 90):number.end + 110]
-        if not lexicon.contains_any(local, rules.triggers):
+        if not lexicon.contains_any(local, rules.triggers) and not (
+            number.start > 90 and lexicon.contains_any(lowered[:TOLL_SUBJECT_CHARS], rules.triggers)
+        ):
             continue
         inside = masked[number.start] == " "
         if inside:
@@ -395,7 +406,12 @@ def _scan_sentence(sentence: Sentence, scope: Scope, found: _Found) -> None:
             if subset or rules.subset_left.search(left[-50:]):
                 continue
         if rules.increment_right.match(window) or rules.increment_left.search(left[-30:]):
-            continue
+            # "nine more bodies" adds to a count; "11 dead and six more wounded" is another
+            # count: "more" after a figure of a different field means "other".
+            # ("one more injured person died" is a death, not an injury count.)
+            earlier = next((m for m in reversed(found.mentions) if m.sentence is sentence), None)
+            if earlier is None or earlier.field == name or rules.killed_term.search(window):
+                continue
         subset_noun = bool(rules.subset_noun_first.match(window)) and name != "hospitalized"
         if demote_sentence is None:
             demote_sentence = scope.mentions_other_place(sentence) or (
@@ -467,7 +483,13 @@ def extract_figures(doc: Document, scope: Scope) -> dict[str, Figure | None]:
         if scope.is_other_sentence(sentence):
             continue
         _scan_sentence(sentence, scope, found)
-    return {name: _choose(name, found) for name in FIGURE_FIELDS}
+    figures = {name: _choose(name, found) for name in FIGURE_FIELDS}
+    admitted = figures["hospitalized"]
+    if figures["injured"] is None and admitted is not None and not _STILL_IN_HOSPITAL.search(admitted.evidence or ""):
+        # "69 were being treated in hospitals" with no other injury total: they are the injured
+        # (ANNOTATION.md). "25 remain hospitalized" says who is still there, not how many were hurt.
+        figures["injured"] = admitted.model_copy(update={"superseded": [], "also": []})
+    return figures
 
 
 def debug_mentions(doc: Document, scope: Scope) -> _Found:

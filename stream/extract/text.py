@@ -71,7 +71,8 @@ _CHAR_MAP = str.maketrans(
 _DIGIT_LOW_QUOTE = re.compile(r"[\u201a\u066c\uff0c](?<=\d.)(?=\d{3})")
 _DATE_MARKER = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\b\s*")
 _EPOCH_MARKER = re.compile(r"^\s*\d{9,11}\s+(?=\S)")
-_BULLET = re.compile(r"^\s*(?:[-*>]+|\d{1,2}[.)])\s+(?=\S)")
+# "- 6 injured", "• Six injured", "-6 other people were injured" (a dash glued to the item).
+_BULLET = re.compile(r"^\s*(?:(?:[-*>\u2022]+|\d{1,2}[.)])\s+(?=\S)|[-\u2022](?=[A-Z0-9\"\u201c\u2018']))")
 _SPACES = re.compile(r"[ ]{2,}")
 # ``[.!?][.!?]*`` rather than ``[.!?]+``: a bare class first lets re skip to punctuation
 _SENTENCE_END = re.compile(r"([.!?][.!?]*)([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")

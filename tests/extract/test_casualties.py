@@ -122,3 +122,47 @@ def test_non_counts_are_ignored() -> None:
 def test_evidence_is_the_stating_sentence() -> None:
     e = run("Rescue work continued. The landslide killed 19 villagers, the governor said.")
     assert e.killed is not None and e.killed.evidence == "The landslide killed 19 villagers, the governor said."
+
+
+def _values(e: Extraction) -> tuple[int | None, int | None, int | None]:
+    return tuple(f.value if f is not None else None for f in (e.killed, e.injured, e.hospitalized))  # type: ignore[return-value]
+
+
+def test_n_more_after_a_death_figure_is_another_count_not_an_increment() -> None:
+    assert _values(run("Twelve people were killed and 30 more wounded when a bomb went off at a bus station in Kano.")) \
+        == (12, 30, None)
+    # an increment of the same count is still not a total
+    assert _values(run("Divers recovered nine more bodies from the river in Kano, police said.")) == (None, None, None)
+    # "one more injured (person) died" is a death, not an injury figure
+    e = run("A bomb killed 40 people in Kano on Friday and one more injured man died in hospital on Saturday.")
+    assert e.injured is None
+
+
+def test_martyred_counts_as_killed() -> None:
+    e = run("PESHAWAR: At least 17 people were martyred when a bomb exploded at a rally in Bannu on Sunday.")
+    assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (17, Qualifier.AT_LEAST)
+
+
+def test_treated_in_hospital_is_hospitalized_and_the_injured_total_when_none_is_given() -> None:
+    assert _values(run("Gunmen killed 9 people at a bar in Izmir; 31 people were being treated in hospitals.")) \
+        == (9, 31, 31)
+    # who is still in hospital says nothing about how many were hurt
+    assert _values(run("Gunmen killed 9 people at a bar in Izmir; 31 people remain hospitalized.")) == (9, None, 31)
+
+
+def test_a_bulleted_line_with_the_dash_glued_to_the_number() -> None:
+    e = run("Here is the latest on the shooting in Tulsa:\n-4 people are dead\n-7 other people were injured")
+    assert _values(e) == (4, 7, None)
+
+
+def test_a_toll_that_opens_a_long_sentence_governs_its_number() -> None:
+    e = run(
+        "The death toll from the worst attack on a place of worship in the history of the northern region "
+        "around the city of Kano was on Sunday raised sharply to 212, the regional governor said."
+    )
+    assert e.killed is not None and e.killed.value == 212
+
+
+def test_toll_touched() -> None:
+    e = run("The death toll in the market bombing in Kano has touched 27, officials said.")
+    assert e.killed is not None and e.killed.value == 27
