@@ -115,6 +115,12 @@ def gazetteer() -> Gazetteer:
                 by_name[key].append(city)
     cities = {k: tuple(sorted(v, key=lambda c: -c.population)) for k, v in by_name.items()}
     demonyms = {_name_key(k): v for k, v in adjust["demonyms"].items()}
+    # "a Texas church", "Sutherland Springs, Texas": a US state points to the country like a
+    # demonym does (weakly), unless its name is a country's (Georgia) or a city's (Washington).
+    for state in cache_.get_us_states().values():
+        key = _name_key(state["name"])
+        if key not in countries and key not in by_name:
+            demonyms.setdefault(key, "United States")
     first_words: dict[str, int] = {}
     for key in (*cities, *countries, *demonyms):
         words = key.split(" ")
@@ -163,6 +169,9 @@ def _word_key(word: str) -> str:
     return key[:-2] if key.endswith("'s") else key
 
 
+_ARTICLE_PREFIXES = frozenset({"al-", "el-", "ad-", "ar-", "as-", "an-", "at-"})
+
+
 def _letters(word: str) -> int:
     """Letters in a word: "U.S." has two, so it is an abbreviation and not an all-caps acronym."""
     return sum(c.isalpha() for c in word)
@@ -183,6 +192,8 @@ def find_places(sentence: Sentence) -> list[PlaceMention]:
             if key.endswith("'s"):
                 key = key[:-2]  # as _word_key
             kind = single_word_kinds.get(key)
+            if kind is None and key[:3].lower() in _ARTICLE_PREFIXES and single_word_kinds.get(key[3:]) == "city":
+                key, kind = key[3:], "city"  # "Al-Arish", "El-Fasher": the gazetteer has "Arish"
             if kind is not None and not (run_text.isupper() and _letters(run_text) > 3):
                 start = run.start()
                 found.append(PlaceMention(sentence.index, start, start + len(word), key, kind, False))
@@ -238,6 +249,10 @@ _SPOKE_IN = re.compile(
     r"|\b(?:arrested|detained|captured|caught|apprehended|tracked down|hiding|fled|escaped|extradited|deported)"
     r"(?:\s+\w+){0,2}\s+(?:in|to|from|near)\s+$"
 )
+_DATELINE_AFTER = re.compile(
+    r"^(?:,\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)?(?:,\s+\w{3,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,30}\)\s*)?(?:[:\u2014\u2013]|--|-\s)"
+)
+_DATELINE_WEIGHT = 0.5
 _SURNAME_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
 
 
@@ -248,6 +263,8 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
     after = text[mention.end:mention.end + 60]
     if _SPOKE_IN.search(text[max(0, mention.start - 60):mention.start]):
         return 0.3  # where officials spoke, not where the incident happened
+    if _DATELINE_AFTER.match(after) and not text[:mention.start].strip(" ("):
+        return _DATELINE_WEIGHT  # "CAIRO:", "SAN ANTONIO —": where the story was filed
     if _EVENT_AFTER.match(after):
         return 1.5
     if _LOCATIVE_BEFORE.search(before) or _LOCATIVE_AFTER.match(after):
@@ -273,6 +290,21 @@ def _attributive_abbreviation(text: str, mention: PlaceMention) -> bool:
     else:
         after = text[mention.end:mention.end + 40]
     return bool(_ABBREVIATION.match(name)) and bool(_COMMON_NOUN_AFTER.match(after))
+
+
+#: A city named in a sentence that tells the incident itself (a kind word and a casualty word:
+#: "blasts that killed 23 people in the town of Jolo") counts this much more than elsewhere.
+_INCIDENT_SENTENCE_BOOST = 1.5
+
+
+@cache
+def _casualty_triggers() -> tuple[str, ...]:
+    return tuple(t.lower() for t in lexicon.entry("casualties", "sentence_triggers"))
+
+
+def _tells_the_incident(sentence: Sentence) -> bool:
+    lowered = sentence.lowered
+    return lexicon.contains_any(lowered, _casualty_triggers()) and bool(_kinds_in_lowered(lowered))
 
 
 @dataclass(slots=True)
@@ -304,6 +336,7 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
     votes = _Votes()
     mentions: list[PlaceMention] = []
     body_position = 0
+    unembedded: set[str] = set()  # cities named at least once on their own
     for sentence in doc.sentences:
         found = find_places(sentence)
         mentions.extend(found)
@@ -312,6 +345,7 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
         weight = _weight(sentence, body_position)
         if sentence.kind == "body":
             body_position += 1
+        city_boost = _INCIDENT_SENTENCE_BOOST if found and _tells_the_incident(sentence) else 1.0
         for m in found:
             if m.kind == "country" and _attributive_abbreviation(sentence.text, m):
                 votes.countries[gaz.countries[m.key]] += weight * gaz.demonym_weight
@@ -320,12 +354,19 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
             elif m.kind == "demonym":
                 votes.countries[gaz.demonyms[m.key]] += weight * gaz.demonym_weight
             else:
-                votes.cities[m.key] += weight * _city_weight(sentence.text, m)
+                votes.cities[m.key] += weight * _city_weight(sentence.text, m) * city_boost
+                if not m.embedded:
+                    unembedded.add(m.key)
     stated = dict(votes.countries)
     resolved: dict[str, City] = {}
-    for key in votes.cities:
+    for key in list(votes.cities):
         options = gaz.cities[key]
         mentioned = [c for c in options if stated.get(c.country, 0) > 0]
+        if not mentioned and stated and key not in unembedded:
+            # "Sutherland Springs, Texas": only part of a longer name, in a country the article
+            # never names, while it names others: not the incident's city.
+            del votes.cities[key]
+            continue
         resolved[key] = max(mentioned, key=lambda c: (stated[c.country], c.population)) if mentioned else options[0]
     country_total: dict[str, float] = defaultdict(float, stated)
     for key, score in votes.cities.items():

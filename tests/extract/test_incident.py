@@ -146,3 +146,29 @@ def test_where_suspects_were_arrested_is_not_the_incident_place() -> None:
         "were later arrested in Marseille. Police said the men were detained in Marseille after "
         "a chase. A fifth man fled to Marseille.")))
     assert e.event_key == "france-lyon-attack"
+
+
+def test_arabic_article_prefix_finds_the_city() -> None:
+    e = run("Gunmen killed 40 worshippers at a mosque in Al-Arish on Friday, officials said.")
+    assert (e.incident.place, e.incident.country) == ("Ar\u012bsh", "Egypt")
+
+
+def test_part_of_a_longer_name_in_a_country_never_named_is_not_the_city() -> None:
+    # "Springs" is a South African city; here it is part of a small Texas town's name.
+    e = run("A gunman killed 26 people at a church in Sutherland Springs, Texas, on Sunday.")
+    assert e.incident.country == "United States" and e.incident.place is None
+
+
+def test_dateline_city_yields_to_the_city_where_people_died() -> None:
+    e = run("CAIRO: Militants killed 235 people at a mosque in Al-Arish on Friday, the prosecutor said.")
+    assert e.incident.place == "Ar\u012bsh"
+
+
+def test_city_of_the_incident_sentence_outweighs_cities_of_commentary() -> None:
+    e = run(
+        "Indonesian and Philippine officials are checking who set off the blasts at a cathedral. "
+        "The blasts killed at least 23 people in the town of Jolo on Sunday. "
+        "Indonesia's security minister questioned the claim that the bombers were Indonesian. "
+        "An analyst at a Jakarta-based institute said Indonesian networks were weak, speaking in Jakarta."
+    )
+    assert (e.incident.place, e.incident.country) == ("Jolo", "Philippines")
