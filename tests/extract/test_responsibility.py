@@ -122,3 +122,8 @@ def test_outside_party_rejecting_a_claim_is_not_a_denial() -> None:
     e = run("Daesh claimed responsibility for the shooting, but the FBI said there was no connection with any "
             "international group.")
     assert e.claimed_by == ["Islamic State"] and e.denied_by == []
+
+
+def test_doubted_involvement_is_not_a_suspicion() -> None:
+    assert run("A bomb killed 12 people in Kano. Police doubted that Boko Haram was behind the bombing.").suspected == []
+    assert run("A bomb killed 12 people in Kano. Police said Boko Haram was behind the bombing.").suspected == ["Boko Haram"]
