@@ -345,7 +345,10 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
         weight = _weight(sentence, body_position)
         if sentence.kind == "body":
             body_position += 1
-        city_boost = _INCIDENT_SENTENCE_BOOST if found and _tells_the_incident(sentence) else 1.0
+        city_boost = (
+            _INCIDENT_SENTENCE_BOOST
+            if any(m.kind == "city" for m in found) and _tells_the_incident(sentence) else 1.0
+        )
         for m in found:
             if m.kind == "country" and _attributive_abbreviation(sentence.text, m):
                 votes.countries[gaz.countries[m.key]] += weight * gaz.demonym_weight
