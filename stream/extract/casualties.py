@@ -159,10 +159,10 @@ def _rules(ascii_text: bool = False) -> _Rules:
         ),
         killed_term=rx(rf"\b{lexicon.alternation(terms['killed'])}\b", ignore),
         injured_term=rx(rf"\b{lexicon.alternation(terms['injured'])}\b", ignore),
-        triggers=tuple(t.lower() for t in data["sentence_triggers"]),
-        stale_triggers=tuple(t.lower() for t in data["stale_triggers"]),
+        triggers=lexicon.triggers("casualties", "sentence_triggers"),
+        stale_triggers=lexicon.triggers("casualties", "stale_triggers"),
         forecast=re.compile(data["forecast"], re.IGNORECASE),
-        forecast_triggers=tuple(t.lower() for t in data["forecast_triggers"]),
+        forecast_triggers=lexicon.triggers("casualties", "forecast_triggers"),
     )
 
 

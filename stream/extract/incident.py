@@ -297,14 +297,8 @@ def _attributive_abbreviation(text: str, mention: PlaceMention) -> bool:
 _INCIDENT_SENTENCE_BOOST = 1.5
 
 
-@cache
-def _casualty_triggers() -> tuple[str, ...]:
-    return tuple(t.lower() for t in lexicon.entry("casualties", "sentence_triggers"))
-
-
-def _tells_the_incident(sentence: Sentence) -> bool:
-    lowered = sentence.lowered
-    return lexicon.contains_any(lowered, _casualty_triggers()) and bool(_kinds_in_lowered(lowered))
+def _tells_the_incident(sentence: Sentence, kinds: list[str]) -> bool:
+    return bool(kinds) and lexicon.contains_any(sentence.lowered, lexicon.triggers("casualties", "sentence_triggers"))
 
 
 @dataclass(slots=True)
@@ -330,7 +324,7 @@ class Place:
     mentions: tuple[PlaceMention, ...]
 
 
-def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
+def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) -> Place:
     """The incident's city and country: the most mentioned, titles and ledes weighing more."""
     gaz = gazetteer()
     votes = _Votes()
@@ -347,7 +341,8 @@ def locate(doc: Document, *, skip: frozenset[int] = frozenset()) -> Place:
             body_position += 1
         city_boost = (
             _INCIDENT_SENTENCE_BOOST
-            if any(m.kind == "city" for m in found) and _tells_the_incident(sentence) else 1.0
+            if any(m.kind == "city" for m in found) and _tells_the_incident(sentence, kinds[sentence.index])
+            else 1.0
         )
         for m in found:
             if m.kind == "country" and _attributive_abbreviation(sentence.text, m):
@@ -472,7 +467,12 @@ def _kinds_in_lowered(lowered: str) -> list[str]:
     return found
 
 
-def kind_votes(doc: Document, *, skip: frozenset[int] = frozenset()) -> dict[str, float]:
+def sentence_kinds(doc: Document, *, skip: frozenset[int]) -> dict[int, list[str]]:
+    """Kind phrases of each sentence not skipped: found once for both the place and the kind votes."""
+    return {s.index: _kinds_in_lowered(s.lowered) for s in doc.sentences if s.index not in skip}
+
+
+def kind_votes(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) -> dict[str, float]:
     rules = _kind_rules()
     votes: dict[str, float] = defaultdict(float)
     body_position = 0
@@ -482,14 +482,14 @@ def kind_votes(doc: Document, *, skip: frozenset[int] = frozenset()) -> dict[str
             body_position += 1
         if sentence.index in skip:
             continue
-        for kind in _kinds_in_lowered(sentence.lowered):
+        for kind in kinds[sentence.index]:
             votes[kind] += rules.weights[kind] * weight
     return dict(votes)
 
 
-def classify_kind(doc: Document, *, skip: frozenset[int] = frozenset()) -> str | None:
+def classify_kind(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) -> str | None:
     """The incident kind with the most (weighted) mentions, titles and ledes weighing more."""
-    votes = kind_votes(doc, skip=skip)
+    votes = kind_votes(doc, skip=skip, kinds=kinds)
     if not votes:
         return None
     return max(votes, key=lambda k: (votes[k], k))
@@ -723,10 +723,10 @@ def _scope_rules(ascii_text: bool = False) -> _ScopeRules:
 
     return _ScopeRules(
         since_clause=rx(lexicon.guarded(data["since_clause"]), re.IGNORECASE),
-        since_triggers=tuple(t.lower() for t in data["since_clause_triggers"]),
+        since_triggers=lexicon.triggers("incident", "other_incident", "since_clause_triggers"),
         sentence_start_past=rx(data["sentence_start_past"], re.IGNORECASE),
         past_phrases=rx(lexicon.guarded(data["past_phrases"]), re.IGNORECASE),
-        past_triggers=tuple(t.lower() for t in data["past_phrases_triggers"]),
+        past_triggers=lexicon.triggers("incident", "other_incident", "past_phrases_triggers"),
         demonstrative=rx(lexicon.guarded(data["demonstrative"]), re.IGNORECASE),
         sentence_start_year=rx(data["sentence_start_year"], re.IGNORECASE),
         clause_continuation=rx(data["clause_continuation"], re.IGNORECASE),
@@ -873,8 +873,9 @@ def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis
             s.index for s in doc.sentences
             if _may_hold_year(s.text) and any(int(y) < ref_year for y in _YEAR.findall(s.text))
         )
-    place = locate(doc, skip=pre_other)
-    kind = classify_kind(doc, skip=pre_other)
+    kinds = sentence_kinds(doc, skip=pre_other)
+    place = locate(doc, skip=pre_other, kinds=kinds)
+    kind = classify_kind(doc, skip=pre_other, kinds=kinds)
     scope = build_scope(doc, place, ref_year=ref_year, other=other)
     descriptor = IncidentDescriptor(place=place.city, country=place.country, date=date, kind=kind)
     key = event_key(country=place.country, city=place.city, kind=kind)

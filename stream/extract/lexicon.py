@@ -58,6 +58,12 @@ def entry(name: str, *path: str) -> Any:
     return value
 
 
+@cache
+def triggers(name: str, *path: str) -> tuple[str, ...]:
+    """A trigger list of ``data/<name>.json``, lower-cased for ``contains_any`` on lowered text."""
+    return tuple(t.lower() for t in entry(name, *path))
+
+
 def longest_first(fragments: list[str]) -> list[str]:
     """Distinct fragments, longest first: the order ``alternation`` tries them in."""
     return sorted(set(fragments), key=len, reverse=True)
