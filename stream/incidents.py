@@ -475,36 +475,26 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
         same_source = bool(report.source) and report.source == cur.source
         both_dated = report.published is not None and cur.published is not None
         within = both_dated and report.effective - cur.effective <= CONFLICT_WINDOW
+        sources: tuple[str, ...] = ()
         if within and fig.value < cur.value and not explicit and not same_source:
-            outcome = "conflict"
-            spec = _AlertSpec(
-                AlertKind.CONFLICT,
-                field,
-                fig.value,
-                fig.qualifier,
-                previous=cur.value,
-                previous_qualifier=cur.qualifier,
-                evidence=fig.evidence,
-                conflicting_sources=(
-                    cur.source or f"article {cur.article_id}",
-                    report.source or f"article {report.article_id}",
-                ),
-            )
+            outcome, kind = "conflict", AlertKind.CONFLICT  # the current figure stands
+            sources = (cur.source or f"article {cur.article_id}", report.source or f"article {report.article_id}")
         else:
             kind = AlertKind.REVISED_UP if fig.value > cur.value else AlertKind.REVISED_DOWN
             outcome = "revised_up" if kind is AlertKind.REVISED_UP else "revised_down"
             state.figures[field] = _current_from(
                 fig, report, since=report.effective, since_source=report.source, reports=1
             )
-            spec = _AlertSpec(
-                kind,
-                field,
-                fig.value,
-                fig.qualifier,
-                previous=cur.value,
-                previous_qualifier=cur.qualifier,
-                evidence=fig.evidence,
-            )
+        spec = _AlertSpec(
+            kind,
+            field,
+            fig.value,
+            fig.qualifier,
+            previous=cur.value,
+            previous_qualifier=cur.qualifier,
+            evidence=fig.evidence,
+            conflicting_sources=sources,
+        )
     history = state.history.setdefault(field, [])
     history.append(
         FigureReport(
