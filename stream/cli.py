@@ -134,15 +134,53 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corpora(args: argparse.Namespace) -> list[Path]:
+    from stream.training import DEFAULT_CORPORA
+
+    paths = [Path(p) for p in (args.corpus or DEFAULT_CORPORA)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ValueError(f"labelled corpus not found: {', '.join(missing)}; pass --corpus PATH (a gold JSONL file)")
+    return paths
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from stream.extract.scoring import bundled_path
+    from stream.training import describe, train
+
+    models = train(_corpora(args))
+    text = models.dumps()
+    target = Path(args.out) if args.out else bundled_path()
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if current != text:
+            print(f"{target} differs from a fresh fit: run 'tollwatch train' and commit it", file=sys.stderr)
+            return 1
+        print(f"{target} matches a fresh fit")
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(describe(models))
+    print(f"wrote {target}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.cv:
+        from stream.training import run_cv
+
+        paths = [Path(p) for p in args.gold] if args.gold else _corpora(args)
+        run_cv(paths, out=sys.stdout)
+        return 0
+    if len(args.gold) != 1:
+        raise ValueError("eval takes one gold file (several only with --cv)")
     if args.alerts:
         from stream.replay_eval import run_replay_eval
 
-        run_replay_eval(Path(args.gold), Path(args.alerts), out=sys.stdout)
+        run_replay_eval(Path(args.gold[0]), Path(args.alerts), out=sys.stdout)
         return 0
     from stream.evaluation import run_eval
 
-    run_eval(Path(args.gold), misses=args.misses, out=sys.stdout)
+    run_eval(Path(args.gold[0]), misses=args.misses, out=sys.stdout)
     return 0
 
 
@@ -281,10 +319,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("eval", help="score the extractor against a gold JSONL file")
-    p.add_argument("gold")
+    p.add_argument("gold", nargs="*", help="gold JSONL file(s) (with --cv: default ../shared/corpus and corpus2)")
+    p.add_argument("--cv", action="store_true",
+                   help="leave-one-incident-out cross-validation of the learned scorers over all the gold files")
+    p.add_argument("--corpus", action="append", help=argparse.SUPPRESS)
     p.add_argument("--misses", action="store_true", help="list each wrong article")
     p.add_argument("--alerts", help="score this alert log (replay --json output) against the gold sequences instead")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="fit the extractor's scorers on the labelled corpora (writes data/models.json)")
+    p.add_argument("--corpus", action="append", metavar="PATH",
+                   help="gold JSONL file, repeatable (default ../shared/corpus and ../shared/corpus2)")
+    p.add_argument("--out", help="write the models here instead of into the package")
+    p.add_argument("--check", action="store_true", help="only check that the shipped file equals a fresh fit")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("bench", help="benchmarks: --extract (per article), --stream (end to end)")
     p.add_argument("paths", nargs="*")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+from stream.extract import scoring
 from stream.extract.casualties import extract_figures
 from stream.extract.incident import analyse
 from stream.extract.responsibility import extract_responsibility
@@ -26,11 +27,12 @@ from stream.models import Article, Extraction
 logger = logging.getLogger(__name__)
 
 
-def extract(article: Article) -> Extraction:
-    """Everything the extractor finds in ``article``."""
+def extract(article: Article, *, models: scoring.ModelSet | None = None) -> Extraction:
+    """Everything the extractor finds in ``article``; ``models`` replaces the shipped scorers
+    (cross-validation fits its own per fold)."""
     doc = clean(article.text, title=article.title)
     incident = analyse(doc, published=article.published)
-    figures = extract_figures(doc, incident.scope)
+    figures = extract_figures(doc, incident.scope, models=models)
     responsibility = extract_responsibility(doc, incident.scope)
     return Extraction(
         id=article.id,

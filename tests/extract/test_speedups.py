@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stream.extract import casualties, incident, lexicon, numbers, responsibility, text
+from stream.extract import figure_mentions, incident, lexicon, numbers, responsibility, text
 from stream.extract.text import clean
 
 SENTENCES = [
@@ -146,7 +146,7 @@ def patterns(obj: object) -> Iterator[tuple[str, re.Pattern[str]]]:
 
 @pytest.mark.parametrize(
     "build",
-    [casualties._rules, incident._date_rules, incident._scope_rules, responsibility._rules, text._captions],
+    [figure_mentions._rules, incident._date_rules, incident._scope_rules, responsibility._rules, text._captions],
     ids=lambda f: f"{f.__module__}.{f.__name__}",
 )
 def test_ascii_rule_variants_match_as_unicode_ones(build) -> None:  # noqa: ANN001 - a cached builder
@@ -192,9 +192,9 @@ def test_party_dispatch_matches_the_flat_alternation() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "alphabet"),
     [
-        (  # casualties._STOP
+        (  # figure_mentions._STOP
             r"[;:]|,(?!\d)|\s(?:and|but|while|whereas|or)\s|\s-\s",
-            casualties._STOP.pattern,
+            figure_mentions._STOP.pattern,
             [";", ":", ",", " ", "\n", "and", "or", "but", "while", "whereas", "-", "1", "x"],
         ),
         (  # incident._YEAR

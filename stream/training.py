@@ -1,0 +1,182 @@
+"""Fit the extractor's scorers on labelled corpora, and measure them honestly.
+
+``tollwatch train`` fits one logistic model per choice (figure fields, responsibility roles)
+on every labelled article and writes ``stream/extract/data/models.json``. ``tollwatch eval
+--cv`` runs leave-one-incident-out cross-validation: for each incident, the models are
+fitted on all *other* incidents and score the held-out one, so a rule or feature that only
+fits the articles it was written on shows up as a lower score. Every article's candidate
+features are computed once; the folds only refit and rescore.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from stream.evaluation import GoldRecord, SystemScores, load_gold, score_system
+from stream.extract import casualties, extract, scoring
+from stream.extract.incident import analyse
+from stream.extract.text import clean
+from stream.models import FIGURE_FIELDS, Article, Extraction
+
+logger = logging.getLogger(__name__)
+
+#: The labelled corpora beside the project root (``../shared``), used when no path is given.
+DEFAULT_CORPORA: tuple[Path, ...] = tuple(
+    Path(__file__).resolve().parents[2] / "shared" / name / "articles.jsonl" for name in ("corpus", "corpus2")
+)
+#: L2 penalty of every model: strong enough that a feature seen in one incident cannot dominate.
+L2 = 1.0
+
+Row = tuple[dict[str, float], int]
+RowSource = Callable[..., dict[str, list[Row]]]
+
+
+def _row_sources() -> list[RowSource]:
+    """The modules whose choices are learned; each gives ``training_rows(doc, scope, gold)``."""
+    from stream.extract import responsibility
+
+    sources: list[RowSource] = [casualties.training_rows]
+    if hasattr(responsibility, "training_rows"):
+        sources.append(responsibility.training_rows)
+    return sources
+
+
+@dataclass(slots=True)
+class LabelledArticle:
+    record: GoldRecord
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+
+    @property
+    def event(self) -> str:
+        return self.record.event or self.record.article.id
+
+
+def featurize(records: Iterable[GoldRecord]) -> list[LabelledArticle]:
+    """Each article's candidate rows for every model (the slow part, done once)."""
+    out: list[LabelledArticle] = []
+    sources = _row_sources()
+    for record in records:
+        doc = clean(record.article.text, title=record.article.title)
+        scope = analyse(doc, published=record.article.published).scope
+        item = LabelledArticle(record)
+        for source in sources:
+            for name, rows in source(doc, scope, record.gold).items():
+                item.rows.setdefault(name, []).extend(rows)
+        out.append(item)
+    return out
+
+
+def fit(articles: Sequence[LabelledArticle], *, trained_on: Sequence[str] = ()) -> scoring.ModelSet:
+    """One model per choice, fitted on ``articles``."""
+    names = sorted({name for a in articles for name in a.rows})
+    models: dict[str, scoring.LinearModel] = {}
+    for name in names:
+        rows = [row for a in articles for row in a.rows.get(name, ())]
+        model = scoring.fit_logistic(name, [r[0] for r in rows], [r[1] for r in rows], l2=L2)
+        if name in FIGURE_FIELDS:
+            model.threshold = _best_threshold(model, [(a.rows.get(name, []), bool(a.record.gold.get(name))) for a in articles])
+        models[name] = model
+    return scoring.ModelSet(trained_on=list(trained_on), models=models)
+
+
+def _best_threshold(model: scoring.LinearModel, groups: Sequence[tuple[list[Row], bool]]) -> float:
+    """The acceptance threshold of a pick-the-best model that maximises F1 on its training
+    articles: a field nearly every article has (killed) wants a low bar, a rare one a high bar."""
+    best: list[tuple[float, bool]] = []  # per article with candidates: top score, whether right
+    gold_count = sum(1 for _, has_gold in groups if has_gold)
+    for rows, _ in groups:
+        if rows:
+            top = max(rows, key=lambda r: model.score(r[0]))
+            best.append((model.score(top[0]), bool(top[1])))
+    choice, choice_f1 = 0.5, -1.0
+    for step in range(1, 20):
+        threshold = step / 20
+        tp = sum(1 for s, ok in best if s >= threshold and ok)
+        fp = sum(1 for s, ok in best if s >= threshold and not ok)
+        f1 = 2 * tp / (2 * tp + fp + (gold_count - tp)) if gold_count + fp else 0.0
+        if f1 > choice_f1 + 1e-9:
+            choice, choice_f1 = threshold, f1
+    return choice
+
+
+def load_corpora(paths: Sequence[Path]) -> list[GoldRecord]:
+    records: list[GoldRecord] = []
+    for path in paths:
+        records.extend(load_gold(Path(path)))
+    return records
+
+
+def train(paths: Sequence[Path]) -> scoring.ModelSet:
+    """Models fitted on every labelled article of ``paths``."""
+    records = load_corpora(paths)
+    return fit(featurize(records), trained_on=[f"{Path(p).parent.name}/{Path(p).name}" for p in paths])
+
+
+@dataclass(slots=True)
+class CrossValidation:
+    folds: int
+    articles: int
+    scores: SystemScores
+    predictions: dict[str, Extraction]
+
+
+def cross_validate(records: Sequence[GoldRecord]) -> CrossValidation:
+    """Leave-one-incident-out: each incident scored by models fitted on the others."""
+    articles = featurize(records)
+    events = sorted({a.event for a in articles})
+    predictions: dict[str, Extraction] = {}
+    for event in events:
+        models = fit([a for a in articles if a.event != event])
+        for a in articles:
+            if a.event == event:
+                predictions[a.record.article.id] = extract(a.record.article, models=models)
+    scores = score_system(list(records), lambda article: predictions[article.id])
+    return CrossValidation(folds=len(events), articles=len(records), scores=scores, predictions=predictions)
+
+
+def predict_with(models: scoring.ModelSet) -> Callable[[Article], Extraction]:
+    return lambda article: extract(article, models=models)
+
+
+def describe(models: scoring.ModelSet, *, top: int = 8) -> str:
+    """The strongest features of each model, for the train command's output."""
+    lines: list[str] = []
+    for name, model in sorted(models.models.items()):
+        ranked = sorted(model.weights.items(), key=lambda kv: -abs(kv[1]))[:top]
+        lines.append(f"{name}: {model.samples} rows, bias {model.bias:+.2f}; "
+                     + ", ".join(f"{k} {v:+.2f}" for k, v in ranked))
+    return "\n".join(lines)
+
+
+def format_cv_report(cv: CrossValidation, *, development: SystemScores, baseline: SystemScores) -> str:
+    """Cross-validated P/R/F1 per field beside the development score (models fitted on all
+    the data, scored on the same data: optimistic) and the naive baseline."""
+    lines = [
+        f"leave-one-incident-out cross-validation: {cv.folds} incidents, {cv.articles} articles",
+        f"{'field':<14} {'cross-validated':^20}   {'development':^20}   {'baseline':^20}",
+        f"{'':<14}" + "   ".join([f"{'P':>6} {'R':>6} {'F1':>6}"] * 3),
+    ]
+    for name in (*cv.scores.figures, *cv.scores.responsibility, "events"):
+        cells = []
+        for scores in (cv.scores, development, baseline):
+            prf = scores.events if name == "events" else scores.figures.get(name) or scores.responsibility[name]
+            cells.append(f"{prf.precision:>6.3f} {prf.recall:>6.3f} {prf.f1:>6.3f}")
+        lines.append(f"{name:<14}" + "   ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def run_cv(paths: Sequence[Path], *, out: TextIO) -> CrossValidation:
+    """``tollwatch eval --cv``: print the cross-validated report for ``paths``."""
+    from stream.evaluation import baseline_extract
+
+    records = load_corpora(paths)
+    cv = cross_validate(records)
+    development = score_system(records, extract)
+    baseline = score_system(records, baseline_extract)
+    out.write(f"gold: {', '.join(str(p) for p in paths)}\n")
+    out.write(format_cv_report(cv, development=development, baseline=baseline))
+    return cv
