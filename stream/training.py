@@ -20,7 +20,7 @@ from stream.evaluation import GoldRecord, SystemScores, load_gold, score_system
 from stream.extract import casualties, extract, scoring
 from stream.extract.incident import analyse
 from stream.extract.text import clean
-from stream.models import FIGURE_FIELDS, Article, Extraction
+from stream.models import Article, Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ DEFAULT_CORPORA: tuple[Path, ...] = tuple(
 L2 = 1.0
 
 Row = tuple[dict[str, float], int]
+Group = tuple[list[dict[str, float]], int]
 RowSource = Callable[..., dict[str, list[Row]]]
 
 
@@ -39,7 +40,7 @@ def _row_sources() -> list[RowSource]:
     """The modules whose choices are learned; each gives ``training_rows(doc, scope, gold)``."""
     from stream.extract import responsibility
 
-    sources: list[RowSource] = [casualties.training_rows]
+    sources: list[RowSource] = []
     if hasattr(responsibility, "training_rows"):
         sources.append(responsibility.training_rows)
     return sources
@@ -48,7 +49,8 @@ def _row_sources() -> list[RowSource]:
 @dataclass(slots=True)
 class LabelledArticle:
     record: GoldRecord
-    rows: dict[str, list[Row]] = field(default_factory=dict)
+    rows: dict[str, list[Row]] = field(default_factory=dict)  # binary models' rows
+    groups: dict[str, list[Group]] = field(default_factory=dict)  # choice models' decisions
 
     @property
     def event(self) -> str:
@@ -66,41 +68,31 @@ def featurize(records: Iterable[GoldRecord]) -> list[LabelledArticle]:
         for source in sources:
             for name, rows in source(doc, scope, record.gold).items():
                 item.rows.setdefault(name, []).extend(rows)
+        for name, groups in casualties.training_groups(doc, scope, record.gold).items():
+            item.groups.setdefault(name, []).extend(groups)
         out.append(item)
     return out
 
 
-def fit(articles: Sequence[LabelledArticle], *, trained_on: Sequence[str] = ()) -> scoring.ModelSet:
-    """One model per choice, fitted on ``articles``."""
-    names = sorted({name for a in articles for name in a.rows})
+def _fit_models(articles: Sequence[LabelledArticle], names: Sequence[str]) -> dict[str, scoring.LinearModel]:
     models: dict[str, scoring.LinearModel] = {}
     for name in names:
         rows = [row for a in articles for row in a.rows.get(name, ())]
-        model = scoring.fit_logistic(name, [r[0] for r in rows], [r[1] for r in rows], l2=L2)
-        if name in FIGURE_FIELDS:
-            model.threshold = _best_threshold(model, [(a.rows.get(name, []), bool(a.record.gold.get(name))) for a in articles])
-        models[name] = model
-    return scoring.ModelSet(trained_on=list(trained_on), models=models)
-
-
-def _best_threshold(model: scoring.LinearModel, groups: Sequence[tuple[list[Row], bool]]) -> float:
-    """The acceptance threshold of a pick-the-best model that maximises F1 on its training
-    articles: a field nearly every article has (killed) wants a low bar, a rare one a high bar."""
-    best: list[tuple[float, bool]] = []  # per article with candidates: top score, whether right
-    gold_count = sum(1 for _, has_gold in groups if has_gold)
-    for rows, _ in groups:
         if rows:
-            top = max(rows, key=lambda r: model.score(r[0]))
-            best.append((model.score(top[0]), bool(top[1])))
-    choice, choice_f1 = 0.5, -1.0
-    for step in range(1, 20):
-        threshold = step / 20
-        tp = sum(1 for s, ok in best if s >= threshold and ok)
-        fp = sum(1 for s, ok in best if s >= threshold and not ok)
-        f1 = 2 * tp / (2 * tp + fp + (gold_count - tp)) if gold_count + fp else 0.0
-        if f1 > choice_f1 + 1e-9:
-            choice, choice_f1 = threshold, f1
-    return choice
+            models[name] = scoring.fit_logistic(name, [r[0] for r in rows], [r[1] for r in rows], l2=L2)
+    return models
+
+
+def fit(articles: Sequence[LabelledArticle], *, trained_on: Sequence[str] = ()) -> scoring.ModelSet:
+    """Every model fitted on ``articles``: binary models on their rows, choice models
+    (the figure model) on their decisions."""
+    names = sorted({name for a in articles for name in a.rows})
+    models = _fit_models(articles, names)
+    choice_names = sorted({name for a in articles for name in a.groups})
+    for name in choice_names:
+        groups = [group for a in articles for group in a.groups.get(name, ())]
+        models[name] = scoring.fit_choice(name, groups, l2=L2)
+    return scoring.ModelSet(trained_on=list(trained_on), models=models)
 
 
 def load_corpora(paths: Sequence[Path]) -> list[GoldRecord]:

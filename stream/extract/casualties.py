@@ -4,10 +4,11 @@
 *matching*). Here each distinct value becomes a candidate for each field it may count,
 described by features: which cues name this field or another one, how many mentions agree,
 whether the value is only ever a subset, a revised-away figure, a claimant's number, in a
-caption or the headline, the largest of its field... A logistic model per field
-(``data/models.json``, fitted by ``tollwatch train`` on the labelled corpora) scores the
-candidates; the best one above the model's threshold is the value. ``superseded`` lists the
-old figures of stated revisions; ``also`` the other candidates the model rates as current.
+caption or the headline, the largest of its field... One conditional-logit model
+(``data/models.json``, fitted by ``tollwatch train`` on the labelled corpora) lets a field's
+candidates and a "no figure" option compete; the most likely one wins. ``superseded`` lists
+the old figures of stated revisions; ``also`` the other candidates the model rates nearly as
+likely.
 
 Hand-written cascades of "largest firm figure, body before captions" fit the articles they
 were written on; the learned choice is measured by leave-one-incident-out cross-validation
@@ -30,8 +31,13 @@ from stream.models import FIGURE_FIELDS, Figure, Qualifier
 
 logger = logging.getLogger(__name__)
 
-#: A candidate rated at least this (but below the chosen value) is reported in ``also``.
-ALSO_THRESHOLD = 0.5
+#: The one model that scores candidates of every figure field: a field's decisions are few
+#: (a hospitalized figure is in one article of five), and what makes a number a subset or a
+#: claimant's figure is the same for all fields. ``is:<field>`` and ``none:<field>``
+#: features let each field weigh "no figure" its own way.
+FIGURE_MODEL = "figure"
+#: A candidate at least this likely relative to the chosen value is reported in ``also``.
+ALSO_SHARE = 0.5
 #: Flags that count against a value only when every mention of it carries them.
 _DOUBT_FLAGS: tuple[str, ...] = (
     "subset", "subset_noun", "increment", "attacker_or_weapon", "historical", "forecast", "missing",
@@ -67,7 +73,7 @@ def _names_field(mention: FigureMention, field_name: str) -> bool:
 
 def mention_features(mention: FigureMention, field_name: str) -> dict[str, float]:
     """Binary features of one mention read as a figure of ``field_name``."""
-    features: dict[str, float] = {}
+    features: dict[str, float] = {f"is:{field_name}": 1.0}
     for cue, named in mention.cues.items():
         features[f"{cue}={_relation(cue, named, field_name)}"] = 1.0
     if mention.field is not None:
@@ -149,18 +155,26 @@ def _qualifier_mention(candidate: Candidate) -> FigureMention:
     return min(firm, key=lambda m: m.order)
 
 
+def _none_features(field_name: str, candidates: list[Candidate]) -> dict[str, float]:
+    """The "no figure for this field" candidate: its own bias per field, and how much the
+    article offers (an article with no cue naming the field should say nothing)."""
+    return {f"none:{field_name}": 1.0, "none:n_candidates": math.log1p(len(candidates))}
+
+
 def _choose(candidates: list[Candidate], model: scoring.LinearModel, revisions: list[Revision]) -> Figure | None:
     if not candidates:
         return None
-    scored = sorted(((model.score(c.features), c) for c in candidates), key=lambda sc: (-sc[0], -sc[1].value))
-    best_score, best = scored[0]
-    if best_score < model.threshold:
+    field_name = candidates[0].field
+    probabilities = model.choose([_none_features(field_name, candidates)] + [c.features for c in candidates])
+    ranked = sorted(zip(probabilities[1:], candidates, strict=True), key=lambda pc: (-pc[0], -pc[1].value))
+    best_p, best = ranked[0]
+    if best_p <= probabilities[0]:
         return None
     superseded: list[int] = []
     for revision in revisions:
         if revision.field == best.field and revision.old != best.value and revision.old not in superseded:
             superseded.append(revision.old)
-    also = [c.value for s, c in scored[1:] if s >= ALSO_THRESHOLD and c.value not in superseded]
+    also = [c.value for p, c in ranked[1:] if p >= ALSO_SHARE * best_p and c.value not in superseded]
     stated = _qualifier_mention(best)
     return Figure(
         value=best.value,
@@ -175,33 +189,43 @@ def extract_figures(
     doc: Document, scope: Scope, *, models: scoring.ModelSet | None = None
 ) -> dict[str, Figure | None]:
     """The current killed / injured / hospitalized figures of the article's incident."""
-    models = models or scoring.bundled()
+    model = (models or scoring.bundled()).get(FIGURE_MODEL)
     found = find_mentions(doc.sentences, scope)
-    return {
-        name: _choose(_candidates(found, name), models.get(name), found.revisions) for name in FIGURE_FIELDS
-    }
+    return {name: _choose(_candidates(found, name), model, found.revisions) for name in FIGURE_FIELDS}
 
 
-def training_rows(
+def training_groups(
     doc: Document, scope: Scope, gold: Mapping[str, Any]
-) -> dict[str, list[tuple[dict[str, float], int]]]:
-    """Per field model, the candidates' features and whether each is the gold value."""
+) -> dict[str, list[tuple[list[dict[str, float]], int]]]:
+    """Decisions of the figure model: per field, the "none" candidate and every value
+    candidate, with the index of the right one (the gold value, or "none" when the article
+    gives no figure or the gold value is not among the candidates)."""
     found = find_mentions(doc.sentences, scope)
-    rows: dict[str, list[tuple[dict[str, float], int]]] = {}
+    groups: list[tuple[list[dict[str, float]], int]] = []
     for name in FIGURE_FIELDS:
+        candidates = _candidates(found, name)
+        if not candidates:
+            continue
         figure = gold.get(name)
         value = int(figure["value"]) if figure else None
-        rows[name] = [(c.features, int(c.value == value)) for c in _candidates(found, name)]
-    return rows
+        right = next((i + 1 for i, c in enumerate(candidates) if c.value == value), 0)
+        groups.append(([_none_features(name, candidates)] + [c.features for c in candidates], right))
+    return {FIGURE_MODEL: groups}
 
 
-def debug_candidates(doc: Document, scope: Scope, *, models: scoring.ModelSet | None = None) -> list[tuple[str, int, float, dict[str, float]]]:
-    """(field, value, score, features) of every candidate, best first (error analysis)."""
-    models = models or scoring.bundled()
+def debug_candidates(
+    doc: Document, scope: Scope, *, models: scoring.ModelSet | None = None
+) -> list[tuple[str, int | None, float, dict[str, float]]]:
+    """(field, value or None for "none", probability, features) of every candidate (error analysis)."""
+    model = (models or scoring.bundled()).get(FIGURE_MODEL)
     found = find_mentions(doc.sentences, scope)
-    out = []
+    out: list[tuple[str, int | None, float, dict[str, float]]] = []
     for name in FIGURE_FIELDS:
-        model = models.get(name)
-        for c in _candidates(found, name):
-            out.append((name, c.value, model.score(c.features), c.features))
+        candidates = _candidates(found, name)
+        if not candidates:
+            continue
+        group = [_none_features(name, candidates)] + [c.features for c in candidates]
+        values: list[int | None] = [None] + [c.value for c in candidates]
+        for value, p, features in zip(values, model.choose(group), group, strict=True):
+            out.append((name, value, p, features))
     return sorted(out, key=lambda row: (row[0], -row[2]))

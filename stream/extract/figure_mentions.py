@@ -121,7 +121,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         left_verbs=rx(
             lexicon.guarded(
                 "(?:" + "|".join(
-                    f"(?P<{name}>\\b{lexicon.alternation(data['left_verbs'][name])})" for name in ("killed", "injured")
+                    f"(?P<{name}>\\b{lexicon.alternation(data['left_verbs'][name])})"
+                    for name in ("killed", "injured", "injured_weak")
                 )
                 + rf")\s+(?:{prefix}\s+)?$"
             ),
@@ -360,6 +361,9 @@ def _context(sentence: Sentence, number: NumberMention, masked: str, following: 
     qual_match = rules.qualifier.search(left_full[-40:])
     qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT
     left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full
+    if left.endswith(('"', "'", "(")):  # 'revised to "about 253"': the quote is not a word
+        left = left.rstrip("\"'( ") + " "
+        left_full = left + (qual_match.group(0) if qual_match else "")
     return _Context(sentence, number, rules, left_full, left, window, qualifier)
 
 
@@ -497,7 +501,9 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
     upcoming: NumberMention | None = None
     for i in range(len(numbers) - 1, -1, -1):
         next_visible[i] = upcoming
-        if masked[numbers[i].start] != " ":
+        # "50 people were taken to six hospitals": a number of things (a unit) does not end
+        # the words that say what the number before it counts.
+        if masked[numbers[i].start] != " " and not rules.unit_first.match(text[numbers[i].end:numbers[i].end + 40]):
             upcoming = numbers[i]
     shared: set[str] | None = None  # computed on first use: most sentences have no figure
     downward: bool | None = None
@@ -524,14 +530,21 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
         if cue_revision_old(ctx):
             old_field = _nearest_toll_field(text, number.start, rules) or window_field
             revision = Revision(old_field, number.value, None, bool(downward), sentence)
+            target = _target_before(found, sentence, rules)
+            if target is not None:  # "revised ... to 43 from 89": the figure before is the new one
+                revision.target = target.value
+                revision.field = revision.field or target.field
+                target.cues["revision_to"] = revision.field or ""
+                target.field = _cascade(target.cues)
+            else:
+                pending.append(revision)
             found.revisions.append(revision)
-            pending.append(revision)
-            cues["revision_old"] = old_field or cues.get("nearest", "")
+            cues["revision_old"] = revision.field or ""
         else:
             open_revision = next((r for r in pending if r.target is None), None)
             if open_revision is not None and _TO_END.search(ctx.left):
                 open_revision.target = number.value
-                named = open_revision.field or _nearest_toll_field(text, number.start, rules) or cues.get("nearest")
+                named = open_revision.field or _nearest_toll_field(text, number.start, rules)
                 if named:
                     open_revision.field = named
                     cues["revision_to"] = named
@@ -559,6 +572,20 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
             own = [m for m in found.mentions if m.sentence is sentence and m.field and "revision_old" not in m.cues]
             if own:
                 revision.field = own[-1].field
+
+
+def _target_before(found: Found, sentence: Sentence, rules: _Rules) -> FigureMention | None:
+    """The mention right before an old figure when it reads 'to N (killed) from': the target."""
+    if not found.mentions or found.mentions[-1].sentence is not sentence:
+        return None
+    previous = found.mentions[-1]
+    left = sentence.text[: previous.position]
+    qualifier = rules.qualifier.search(left[-40:])
+    if qualifier is not None:
+        left = left[: len(left) - len(qualifier.group(0))]
+    if "revision_old" in previous.cues or not _TO_END.search(left):
+        return None
+    return previous
 
 
 def _cascade(cues: dict[str, str]) -> str | None:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -40,9 +41,15 @@ class ModelFileError(ValueError):
 
 
 class LinearModel(BaseModel):
-    """One binary logistic model: P(label | features) = sigmoid(bias + sum w_f * x_f)."""
+    """A linear scorer over named features.
+
+    ``kind="binary"``: P(right | features) = sigmoid(bias + sum w_f * x_f), each candidate on
+    its own. ``kind="choice"``: a conditional logit: the candidates of one decision (and a
+    "none of them" candidate) compete, P(c) = softmax over the group of sum w_f * x_f.
+    """
 
     name: str
+    kind: Literal["binary", "choice"] = "binary"
     bias: float
     weights: dict[str, float] = Field(description="Feature name -> coefficient; absent features are 0.")
     threshold: float = Field(default=0.5, description="Score above which the candidate is accepted.")
@@ -51,6 +58,14 @@ class LinearModel(BaseModel):
     def logit(self, features: Features) -> float:
         weights = self.weights
         return self.bias + sum(weights.get(name, 0.0) * value for name, value in features.items())
+
+    def choose(self, group: Sequence[Features]) -> list[float]:
+        """Probabilities of the candidates of one decision (softmax of their logits)."""
+        logits = [self.logit(features) for features in group]
+        top = max(logits)
+        exps = [math.exp(z - top) for z in logits]
+        total = sum(exps)
+        return [e / total for e in exps]
 
     def score(self, features: Features) -> float:
         """Probability that the candidate described by ``features`` is right."""
@@ -148,3 +163,55 @@ def fit_logistic(
     return LinearModel(
         name=name, bias=round(float(w[-1]), COEF_DIGITS), weights=weights, threshold=threshold, samples=len(rows)
     )
+
+
+def fit_choice(
+    name: str,
+    groups: Sequence[tuple[Sequence[Features], int]],
+    *,
+    l2: float = 1.0,
+    iterations: int = 50,
+) -> LinearModel:
+    """Fit a conditional logit: in each group (the candidates of one decision, the right one's
+    index given), the right candidate should out-score the others. Newton's method, so the
+    coefficients are the same on every run.
+
+    Why not one binary model per candidate: whether a number is *the* toll depends on what
+    else the article offers; a softmax over the article's candidates compares them directly,
+    and a "none" candidate in the group learns when to say nothing.
+    """
+    import numpy as np  # training only
+
+    if not groups:
+        raise ValueError(f"{name}: no training groups; is the corpus path right?")
+    names = sorted({feature for group, _ in groups for row in group for feature in row})
+    index = {feature: i for i, feature in enumerate(names)}
+    matrices = []
+    for group, right in groups:
+        if not 0 <= right < len(group):
+            raise ValueError(f"{name}: right-candidate index {right} outside a group of {len(group)}")
+        x = np.zeros((len(group), len(names)))
+        for r, row in enumerate(group):
+            for feature, value in row.items():
+                x[r, index[feature]] = value
+        matrices.append((x, right))
+    w = np.zeros(len(names))
+    for _ in range(iterations):
+        gradient = l2 * w
+        hessian = l2 * np.eye(len(names))
+        for x, right in matrices:
+            u = x @ w
+            p = np.exp(u - u.max())
+            p /= p.sum()
+            mean = p @ x
+            gradient += mean - x[right]
+            centered = x - mean
+            hessian += (centered * p[:, None]).T @ centered
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if float(np.max(np.abs(step))) < 1e-10:
+            break
+    weights = {feature: round(float(w[i]), COEF_DIGITS) for feature, i in index.items()}
+    weights = {feature: value for feature, value in weights.items() if value != 0.0}
+    logger.info("fitted choice model %s on %d groups, %d features", name, len(groups), len(weights))
+    return LinearModel(name=name, kind="choice", bias=0.0, weights=weights, samples=len(groups))
