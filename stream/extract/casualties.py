@@ -80,14 +80,17 @@ def mention_features(mention: FigureMention, field_name: str) -> dict[str, float
         features[f"field={_relation('field', mention.field, field_name)}"] = 1.0
     for flag in mention.flags:
         features[f"flag:{flag}"] = 1.0
+    if "still_in_hospital" in mention.flags:  # still there: a hospital count, never the injured total
+        features[f"still_in_hospital&{field_name}"] = 1.0
     if mention.qualifier is not Qualifier.EXACT:
         features[f"qualifier:{mention.qualifier.value}"] = 1.0
     return features
 
 
 #: Mentions that are no count of this incident's victims whatever else their words say: a
-#: projection ("could reach 20,000"), a historical or another incident's figure.
-VETO_FLAGS: frozenset[str] = frozenset({"forecast", "historical", "other_incident"})
+#: projection ("could reach 20,000"), a historical or another incident's figure, an
+#: increment ("nine more bodies"), a count of "dead and injured" together.
+VETO_FLAGS: frozenset[str] = frozenset({"forecast", "historical", "other_incident", "increment", "combined"})
 
 
 def _candidates(found: Found, field_name: str) -> list[Candidate]:
@@ -100,7 +103,10 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
     olds_any = {r.old for r in found.revisions if r.old != r.target}
     downward_caps = [r.target for r in found.revisions if r.field == field_name and r.downward and r.target]
     cap = max(downward_caps) if downward_caps else None
-    values = [v for v, ms in by_value.items() if any(_names_field(m, field_name) for m in ms)]
+    # A value the article says was revised to another ("lowered the toll from 62 to 57") is
+    # not current, whatever else its words say.
+    replaced = {r.old for r in found.revisions if r.field == field_name and r.target is not None and r.old != r.target}
+    values = [v for v, ms in by_value.items() if v not in replaced and any(_names_field(m, field_name) for m in ms)]
     same_values = sorted(
         (v for v in values if any(m.field == field_name and "revision_old" not in m.cues for m in by_value[v])),
         reverse=True,
@@ -110,6 +116,7 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
                                        and not (m.flags & {"subset", "title", "caption"}) for m in by_value[v])),
         reverse=True,
     )
+    preferred = _preferred(found, field_name, values)
     candidates: list[Candidate] = []
     for value in values:
         mentions = by_value[value]
@@ -144,8 +151,30 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
             features["only_same"] = 1.0
         if value < 2:
             features["value<2"] = 1.0
+        if value == preferred:
+            features["preferred"] = 1.0
         candidates.append(Candidate(field_name, value, mentions, features))
     return candidates
+
+
+_DEMOTING = frozenset({"stale", "other_place", "subset_noun", "subset"})
+
+
+def _preferred(found: Found, field_name: str, values: list[int]) -> int | None:
+    """The value a reader's rule of thumb picks: among the field's statements, those not
+    marked stale, elsewhere or a subset, in the body before captions and headline; of these
+    the largest firm one (earlier counts and subsets are smaller). One feature among many."""
+    pool = [m for m in found.mentions if m.field == field_name and m.value in values and not m.flags & VETO_FLAGS]
+    tiers = (
+        [m for m in pool if not m.flags & _DEMOTING and m.sentence.kind == "body"],
+        [m for m in pool if not m.flags & _DEMOTING],
+        [m for m in pool if m.sentence.kind != "title"],
+        pool,
+    )
+    tier = next((t for t in tiers if t), None)
+    if tier is None:
+        return None
+    return max(tier, key=lambda m: (m.qualifier is not Qualifier.ABOUT, m.value)).value
 
 
 def _qualifier_mention(candidate: Candidate) -> FigureMention:

@@ -84,6 +84,8 @@ class _Rules:
     claimant: re.Pattern[str]
     missing: re.Pattern[str]
     combined: re.Pattern[str]
+    inclusion_head: re.Pattern[str]
+    inclusion_list: re.Pattern[str]
 
 
 @cache
@@ -169,6 +171,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         claimant=rx(data["claimant_cues"], ignore),
         missing=rx(data["missing_terms"], ignore),
         combined=rx(data["combined_terms"], ignore),
+        inclusion_head=rx(data["inclusion_head"], ignore),
+        inclusion_list=rx(data["inclusion_list"], ignore),
     )
 
 
@@ -398,10 +402,24 @@ def cue_toll(ctx: _Context) -> str | None:
     return name if is_toll else None
 
 
+#: Characters after a number searched for "killed or wounded", "between dead and injured".
+COMBINED_REACH = 50
+#: How far past an inclusion list ("N people, including ...") its verb is looked for.
+INCLUSION_REACH = 160
+
+
 def cue_window(ctx: _Context) -> tuple[str | None, bool]:
     """Field the words after the number name ('84 people were killed'), and whether they
-    mark a subset ('19 of the dead')."""
-    return _classify_window(ctx.window, ctx.rules, rest=ctx.sentence.text[ctx.number.end:])
+    mark a subset ('19 of the dead'). 'At least 85 people, including 75 civilians and 13
+    soldiers, have been confirmed dead': the words after the list name the field."""
+    rest = ctx.sentence.text[ctx.number.end:]
+    named, subset = _classify_window(ctx.window, ctx.rules, rest=rest)
+    if named is None and ctx.rules.inclusion_head.match(rest[:60]):
+        after = rest[:INCLUSION_REACH]
+        term = ctx.rules.right_terms.search(after)
+        if term is not None and term.lastgroup != "casualties":
+            named = "injured" if term.lastgroup == "injured_weak" else term.lastgroup
+    return named, subset
 
 
 def cue_nearest(ctx: _Context) -> str | None:
@@ -432,16 +450,45 @@ def cue_anaphora(ctx: _Context) -> bool:
 # --- flags: why a number may not be the incident's current total -------------------------------
 
 
-def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope) -> set[str]:
+def _in_inclusion_list(ctx: _Context) -> bool:
+    """'including 75 civilians and 13 soldiers': every number of the list is a subset, unless
+    a casualty verb stands between the list word and the number (a new clause)."""
+    tail = ctx.left[-80:]
+    found = ctx.rules.inclusion_list.search(tail)
+    if found is None:
+        return False
+    between = tail[found.end():]
+    return not (ctx.rules.killed_term.search(between) or ctx.rules.injured_term.search(between))
+
+
+def _is_increment(ctx: _Context, found: Found) -> bool:
+    """'nine more bodies', 'an additional 12': added to a count, never the count itself.
+
+    "11 dead and six more wounded" is another count: "more" after a figure of a different
+    field means "other"; but "one more injured man died" is a death, not an injury count.
+    """
+    rules, window = ctx.rules, ctx.window
+    if not (rules.increment_right.match(window) or rules.increment_left.search(ctx.left[-30:])):
+        return False
+    earlier = next((m for m in reversed(found.mentions) if m.sentence is ctx.sentence), None)
+    if earlier is None or rules.killed_term.search(window):
+        return True
+    named = _classify_window(window, rules)[0]
+    return named is None or named == earlier.field
+
+
+def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) -> set[str]:
     """Named reasons to doubt a mention, each a feature of the scorer."""
     rules, window, sentence = ctx.rules, ctx.window, ctx.sentence
     flags: set[str] = set()
-    if window_subset or rules.subset_left.search(ctx.left[-50:]):
+    if window_subset or rules.subset_left.search(ctx.left[-50:]) or _in_inclusion_list(ctx):
         flags.add("subset")
     if rules.subset_noun_first.match(window):
         flags.add("subset_noun")
-    if rules.increment_right.match(window) or rules.increment_left.search(ctx.left[-30:]):
+    if _is_increment(ctx, found):
         flags.add("increment")
+    if _STILL_IN_HOSPITAL.search(window):
+        flags.add("still_in_hospital")
     head = window.split(" ", 4)
     if rules.attacker_or_weapon.search(" ".join(head[:4])):
         flags.add("attacker_or_weapon")
@@ -451,7 +498,8 @@ def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope) -> set[str]:
         flags.add("forecast")
     if rules.missing.search(window):
         flags.add("missing")
-    if rules.combined.search(window):
+    # The window stops at "and"/"or": "300 killed or wounded" needs the words past it.
+    if rules.combined.search(sentence.text, ctx.number.end, ctx.number.end + COMBINED_REACH):
         flags.add("combined")
     if ctx.number.is_word:
         flags.add("word")
@@ -548,11 +596,14 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
                 if named:
                     open_revision.field = named
                     cues["revision_to"] = named
-            elif cue_anaphora(ctx) and "toll" not in cues:
-                previous = found.mentions[-1] if found.mentions else None
-                if previous is not None and previous.field:
-                    cues["anaphora"] = previous.field
-                    found.revisions.append(Revision(previous.field, previous.value, number.value, bool(downward), sentence))
+            elif cue_anaphora(ctx):
+                # "the number of injured has climbed to N" names its own field; only a bare
+                # "that figure was revised to N" takes the field of the figure before it.
+                named = cues.get("toll") or (found.mentions[-1].field if found.mentions else None)
+                previous = next((m for m in reversed(found.mentions) if m.field == named), None)
+                if named and previous is not None:
+                    cues["anaphora"] = named
+                    found.revisions.append(Revision(named, previous.value, number.value, bool(downward), sentence))
         cues = {k: v for k, v in cues.items() if v}
         if not cues:
             continue
@@ -562,7 +613,7 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
             sentence=sentence,
             position=number.start,
             cues=cues,
-            flags=flags_of(ctx, window_subset=window_subset, scope=scope) | shared,
+            flags=flags_of(ctx, window_subset=window_subset, scope=scope, found=found) | shared,
         )
         mention.field = _cascade(cues)
         found.mentions.append(mention)
