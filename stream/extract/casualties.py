@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 #: features let each field weigh "no figure" its own way.
 FIGURE_MODEL = "figure"
 #: A candidate at least this likely relative to the chosen value is reported in ``also``.
-ALSO_SHARE = 0.5
+ALSO_SHARE = 0.25
 #: Flags that count against a value only when every mention of it carries them.
 _DOUBT_FLAGS: tuple[str, ...] = (
     "subset", "subset_noun", "increment", "attacker_or_weapon", "historical", "forecast", "missing",
