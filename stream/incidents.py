@@ -626,7 +626,10 @@ def fold(
                 logger.debug("article %s already folded into %s; ignored", extraction.id, state.event_key)
             return book, []
 
-    published = _utc(extraction.published, name="published") if extraction.published else None
+    # A month- or year-precise date cannot order reports within a day: such a report is placed
+    # by its arrival, like an undated one.
+    dated = extraction.dated_to_the_day
+    published = _utc(dated, name="published") if dated else None
     report = _Report(
         article_id=extraction.id,
         source=(extraction.source or "").strip() or None,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 logger = logging.getLogger(__name__)
 
@@ -33,36 +34,126 @@ class Qualifier(StrEnum):
     ABOUT = "about"
 
 
+class DatePrecision(StrEnum):
+    """How much of a publication date the source states: outlets give a full time, a day, only
+    a month ("2024-03") or only a year. A coarse date is kept as the start of its period with
+    its precision, so no consumer mistakes "2024-03" for midnight on March 1st."""
+
+    SECOND = "second"
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+    @property
+    def has_day(self) -> bool:
+        return self in (DatePrecision.SECOND, DatePrecision.DAY)
+
+
 def _as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def parse_published(value: Any) -> dt.datetime | None:
-    """Accept ISO dates, ISO datetimes (naive = UTC) and unix timestamps; None stays None."""
+_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+#: A unix timestamp above this is in milliseconds (1e11 s is the year 5138).
+_MILLISECONDS_FROM = 10**11
+
+
+def _from_timestamp(value: float) -> dt.datetime:
+    seconds = value / 1000 if abs(value) >= _MILLISECONDS_FROM else value
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def parse_published_with_precision(value: Any) -> tuple[dt.datetime | None, DatePrecision | None]:
+    """A publication date as outlets give it, and how precise it is.
+
+    Accepted: ISO dates and datetimes (naive = UTC, 'Z' suffix), unix timestamps in seconds or
+    milliseconds (number or digit string), a month ("2024-03", "2024/03") or a year ("2024").
+    A string that is none of these yields (None, None) and a warning: an article with an odd
+    date line is still news, and must not be dead-lettered for it. Other types are an error.
+    """
     if value is None or value == "":
-        return None
+        return None, None
     if isinstance(value, dt.datetime):
-        return _as_utc(value)
+        return _as_utc(value), DatePrecision.SECOND
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC), DatePrecision.DAY
+    if isinstance(value, bool):
+        raise ValueError("published must be a date string, a timestamp or null, not a boolean")
     if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            return dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            return _as_utc(dt.datetime.fromisoformat(text))
-        except ValueError as err:
-            raise ValueError(
-                f"published {value!r} is not an ISO date/datetime or a unix timestamp"
-            ) from err
-    raise ValueError(f"published must be a string, number or null, not {type(value).__name__}")
+        return _checked_timestamp(value)
+    if not isinstance(value, str):
+        raise ValueError(f"published must be a string, number or null, not {type(value).__name__}")
+    text = value.strip()
+    if _YEAR.match(text):
+        year = int(text)
+        return (dt.datetime(year, 1, 1, tzinfo=dt.UTC), DatePrecision.YEAR) if year >= 1 else (None, None)
+    if text.isdigit():
+        return _checked_timestamp(int(text))
+    month = _MONTH.match(text)
+    if month:
+        year, number = int(month.group(1)), int(month.group(2))
+        if 1 <= number <= 12 and year >= 1:
+            return dt.datetime(year, number, 1, tzinfo=dt.UTC), DatePrecision.MONTH
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = _fromisoformat(text)
+    if parsed is None:
+        logger.warning("published %r is not a date this service reads; the article is kept undated", value)
+        return None, None
+    is_day = len(text) == 10  # YYYY-MM-DD: fromisoformat reads it as midnight
+    return _as_utc(parsed), DatePrecision.DAY if is_day else DatePrecision.SECOND
 
 
-class Article(BaseModel):
+def _fromisoformat(text: str) -> dt.datetime | None:
+    """``datetime.fromisoformat`` without an exception for text that is no ISO date."""
+    if not text[:4].isdigit():
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _checked_timestamp(value: float) -> tuple[dt.datetime | None, DatePrecision | None]:
+    try:
+        return _from_timestamp(value), DatePrecision.SECOND
+    except (OverflowError, OSError, ValueError):
+        logger.warning("published timestamp %r is out of range; the article is kept undated", value)
+        return None, None
+
+
+def parse_published(value: Any) -> dt.datetime | None:
+    """The start of the stated publication period (see ``parse_published_with_precision``)."""
+    return parse_published_with_precision(value)[0]
+
+
+def _with_precision(data: Any) -> Any:
+    """Parse a raw ``published`` and fill ``published_precision`` from it (unless given)."""
+    if not isinstance(data, dict) or "published" not in data:
+        return data
+    raw = data["published"]
+    if isinstance(raw, dt.datetime) and data.get("published_precision"):
+        return data  # already parsed (a model built from another model)
+    published, precision = parse_published_with_precision(raw)
+    return {**data, "published": published, "published_precision": data.get("published_precision") or precision}
+
+
+class _Dated:
+    """What an article and its extraction share about the publication date."""
+
+    published: dt.datetime | None
+    published_precision: DatePrecision | None
+
+    @property
+    def dated_to_the_day(self) -> dt.datetime | None:
+        """``published`` when the source stated at least the day, else None."""
+        if self.published_precision is None or not self.published_precision.has_day:
+            return None
+        return self.published
+
+
+class Article(_Dated, BaseModel):
     """One news article as it arrives on the ``articles`` topic."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
@@ -73,14 +164,17 @@ class Article(BaseModel):
     published: dt.datetime | None = Field(
         default=None, description="Publication time (UTC); null when the source does not state it."
     )
+    published_precision: DatePrecision | None = Field(
+        default=None, description="How much of the date the source states (month: '2024-03', day unknown)."
+    )
     url: str | None = None
     source: str | None = Field(default=None, description="Publishing outlet (domain or name).")
     language: str = Field(default="en", description="ISO 639-1 code.")
 
-    @field_validator("published", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _published(cls, value: Any) -> dt.datetime | None:
-        return parse_published(value)
+    def _published(cls, data: Any) -> Any:
+        return _with_precision(data)
 
     @field_validator("text")
     @classmethod
@@ -127,7 +221,7 @@ class IncidentDescriptor(BaseModel):
     kind: str | None = Field(default=None, description="bombing, shooting, earthquake, ...")
 
 
-class Extraction(BaseModel):
+class Extraction(_Dated, BaseModel):
     """Everything the extractors found in one article.
 
     ``id`` is the article id so that the offline ``extract --json`` output and the stream
@@ -139,6 +233,7 @@ class Extraction(BaseModel):
     url: str | None = None
     title: str | None = None
     published: dt.datetime | None = None
+    published_precision: DatePrecision | None = None
     killed: Figure | None = None
     injured: Figure | None = None
     hospitalized: Figure | None = None
@@ -148,6 +243,11 @@ class Extraction(BaseModel):
     attributions: list[Attribution] = Field(default_factory=list)
     incident: IncidentDescriptor = Field(default_factory=IncidentDescriptor)
     event_key: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _published(cls, data: Any) -> Any:
+        return _with_precision(data)
 
     def figure(self, field: str) -> Figure | None:
         if field not in FIGURE_FIELDS:

@@ -63,7 +63,7 @@ def featurize(records: Iterable[GoldRecord]) -> list[LabelledArticle]:
     sources = _row_sources()
     for record in records:
         doc = clean(record.article.text, title=record.article.title)
-        scope = analyse(doc, published=record.article.published).scope
+        scope = analyse(doc, published=record.article.dated_to_the_day).scope
         item = LabelledArticle(record)
         for source in sources:
             for name, rows in source(doc, scope, record.gold).items():

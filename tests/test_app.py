@@ -100,3 +100,18 @@ def test_garbage_on_the_internal_topic_is_dead_lettered(stack: LocalStack) -> No
     letters = dead_letters(stack)
     assert [d.reason for d in letters] == ["processing_error"] and "internal topic" in letters[0].detail
     assert any(a.article_id == "after-garbage" for a in alerts(stack))
+
+
+def test_an_article_dated_only_to_the_month_is_processed_and_alerted(stack: LocalStack) -> None:
+    """'2024-03' as an outlet gives it is a valid publication date: the article is folded and
+    alerted, not dead-lettered."""
+    payload = {
+        "id": "coarse-date",
+        "published": "2024-03",
+        "text": "A bomb exploded at a market in the Nigerian city of Maiduguri on Friday, killing 17 people "
+        "and injuring 40, police said.",
+    }
+    publish_raw_and_drain(stack, [json.dumps(payload).encode()])
+    got = [a for a in alerts(stack) if a.article_id == "coarse-date"]
+    assert (AlertKind.FIRST_REPORT, "killed", 17) in {(a.kind, a.field, a.current) for a in got}, got
+    assert not [d for d in dead_letters(stack) if "coarse-date" in d.payload]

@@ -83,3 +83,22 @@ def test_replay_json_prints_alerts_and_exits(seeds_dir: Path) -> None:
     assert any(a.kind.value == "claim" and a.current == "Islamic State" for a in alerts)
     first = next(a for a in alerts if a.kind.value == "first_report" and a.field == "killed")
     assert first.article_id.startswith("001_")  # --sort: the 2024-01-04 seed is published first
+
+
+def test_extract_accepts_month_and_year_publication_dates(tmp_path: Path) -> None:
+    """A file whose lines carry "2024-03" and "2017" dates is read whole, precision kept."""
+    path = tmp_path / "coarse.jsonl"
+    lines = [
+        {"id": "m1", "published": "2024-03", "text": "A bomb at a bus station in Quetta killed 11 people, police said."},
+        {"id": "y1", "published": "2017", "text": "Floods in the Assam region killed 23 people, officials said."},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "stream", "extract", "--json", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(o["id"], o["published_precision"], o["killed"]["value"]) for o in out] == [
+        ("m1", "month", 11),
+        ("y1", "year", 23),
+    ]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from stream.models import MAX_TEXT_CHARS, SCHEMA_MODELS, Alert, Article, parse_published
+from stream.models import MAX_TEXT_CHARS, SCHEMA_MODELS, Alert, Article, DatePrecision, parse_published
 
 
 @pytest.mark.parametrize(
@@ -22,9 +22,47 @@ def test_parse_published(raw: object, expected: dt.datetime | None) -> None:
     assert parse_published(raw) == expected
 
 
-def test_bad_published_says_what_is_accepted() -> None:
-    with pytest.raises(ValidationError, match="ISO date"):
-        Article(id="a", text="x", published="last tuesday")
+@pytest.mark.parametrize(
+    ("raw", "published", "precision"),
+    [
+        ("2024-03-05T10:00:00Z", dt.datetime(2024, 3, 5, 10, tzinfo=dt.UTC), DatePrecision.SECOND),
+        ("2024-03-05T12:00:00+02:00", dt.datetime(2024, 3, 5, 10, tzinfo=dt.UTC), DatePrecision.SECOND),
+        ("2024-03-05", dt.datetime(2024, 3, 5, tzinfo=dt.UTC), DatePrecision.DAY),
+        ("2024-03", dt.datetime(2024, 3, 1, tzinfo=dt.UTC), DatePrecision.MONTH),
+        ("2017/5", dt.datetime(2017, 5, 1, tzinfo=dt.UTC), DatePrecision.MONTH),
+        ("2017", dt.datetime(2017, 1, 1, tzinfo=dt.UTC), DatePrecision.YEAR),
+        (1704300000, dt.datetime(2024, 1, 3, 16, 40, tzinfo=dt.UTC), DatePrecision.SECOND),
+        ("1704300000", dt.datetime(2024, 1, 3, 16, 40, tzinfo=dt.UTC), DatePrecision.SECOND),
+        (1704300000000, dt.datetime(2024, 1, 3, 16, 40, tzinfo=dt.UTC), DatePrecision.SECOND),  # milliseconds
+        (None, None, None),
+    ],
+)
+def test_published_is_read_as_outlets_give_it_with_its_precision(
+    raw: object, published: dt.datetime | None, precision: DatePrecision | None
+) -> None:
+    article = Article(id="a", text="x", published=raw)
+    assert (article.published, article.published_precision) == (published, precision)
+    again = Article.model_validate_json(article.model_dump_json())
+    assert (again.published, again.published_precision) == (published, precision)
+
+
+def test_only_a_day_precise_date_dates_an_article_to_the_day() -> None:
+    assert Article(id="a", text="x", published="2024-03").dated_to_the_day is None
+    assert Article(id="a", text="x", published="2024").dated_to_the_day is None
+    assert Article(id="a", text="x", published="2024-03-05").dated_to_the_day == dt.datetime(2024, 3, 5, tzinfo=dt.UTC)
+
+
+def test_an_unreadable_date_keeps_the_article_undated_instead_of_rejecting_it(caplog: pytest.LogCaptureFixture) -> None:
+    article = Article(id="a", text="x", published="last tuesday")
+    assert article.published is None and article.published_precision is None
+    assert "last tuesday" in caplog.text
+
+
+def test_a_published_of_the_wrong_type_is_invalid() -> None:
+    with pytest.raises(ValidationError, match="published must be"):
+        Article(id="a", text="x", published=["2024"])
+    with pytest.raises(ValidationError, match="published must be"):
+        Article(id="a", text="x", published=True)
 
 
 def test_article_rejects_blank_and_oversized_text() -> None:

@@ -25,7 +25,7 @@ def _process(payload: bytes | None) -> pipeline.ExtractionMessage | DeadLetter |
         (b"[1, 2]", "invalid_article", "JSON object"),
         (json.dumps({"id": "a"}).encode(), "invalid_article", "text: Field required"),
         (json.dumps({"id": "a", "text": "  "}).encode(), "invalid_article", "blank"),
-        (json.dumps({"id": "a", "text": "x", "published": "soon"}).encode(), "invalid_article", "published"),
+        (json.dumps({"id": "a", "text": "x", "published": ["soon"]}).encode(), "invalid_article", "published"),
         (json.dumps({"id": "a", "text": "x" * 2_000_000}).encode(), "too_large", "characters"),
         (b"x" * (pipeline.MAX_PAYLOAD_BYTES + 1), "too_large", "bytes"),
         (None, "invalid_article", "empty"),

@@ -31,7 +31,8 @@ def extract(article: Article, *, models: scoring.ModelSet | None = None) -> Extr
     """Everything the extractor finds in ``article``; ``models`` replaces the shipped scorers
     (cross-validation fits its own per fold)."""
     doc = clean(article.text, title=article.title)
-    incident = analyse(doc, published=article.published)
+    # Weekday and "yesterday" resolve against a day; a month- or year-precise date gives none.
+    incident = analyse(doc, published=article.dated_to_the_day)
     figures = extract_figures(doc, incident.scope, models=models)
     responsibility = extract_responsibility(doc, incident.scope)
     return Extraction(
@@ -40,6 +41,7 @@ def extract(article: Article, *, models: scoring.ModelSet | None = None) -> Extr
         url=article.url,
         title=article.title,
         published=article.published,
+        published_precision=article.published_precision,
         killed=figures["killed"],
         injured=figures["injured"],
         hospitalized=figures["hospitalized"],
