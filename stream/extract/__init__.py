@@ -34,7 +34,7 @@ def extract(article: Article, *, models: scoring.ModelSet | None = None) -> Extr
     # Weekday and "yesterday" resolve against a day; a month- or year-precise date gives none.
     incident = analyse(doc, published=article.dated_to_the_day)
     figures = extract_figures(doc, incident.scope, models=models)
-    responsibility = extract_responsibility(doc, incident.scope)
+    responsibility = extract_responsibility(doc, incident.scope, models=models)
     return Extraction(
         id=article.id,
         source=article.source,

@@ -14,13 +14,15 @@ A party that claimed is not also listed as suspected.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
-from stream.extract import lexicon
+from stream.extract import lexicon, scoring
 from stream.extract.incident import Scope, gazetteer
 from stream.extract.text import Document, Sentence
 from stream.models import Attribution
@@ -277,6 +279,83 @@ def find_parties(text: str) -> list[PartyMention]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _NameRules:
+    unknown_group: re.Pattern[str]
+    stopwords: frozenset[str]
+    self_named: re.Pattern[str]
+    state_agents: re.Pattern[str]
+    demonyms: dict[str, str]
+
+
+@cache
+def _name_rules() -> _NameRules:
+    data = lexicon.load("responsibility")
+    heads = lexicon.alternation(data["unknown_group_heads"])
+    word = r"[A-Z][\w'-]+"
+    demonyms = dict(lexicon.entry("gazetteer", "demonyms"))
+    return _NameRules(
+        # Up to five capitalised words (with 'of'/'for'/'the' inside) ending in a group noun.
+        unknown_group=re.compile(
+            rf"(?<![\w-]){word}(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}?\s+{heads}\b"
+            rf"(?:\s+(?:of|for)\s+(?:the\s+)?{word}(?:\s+{word}){{0,3}})?"
+        ),
+        stopwords=frozenset(data["unknown_group_stopwords"]),
+        self_named=re.compile(data["self_named"]),
+        state_agents=re.compile(
+            r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
+            + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
+        ),
+        demonyms=demonyms,
+    )
+
+
+def normalise_party_name(name: str) -> str:
+    """'the Aegean Liberation Front's' -> 'Aegean Liberation Front': articles, quotes and
+    possessives are not part of a name."""
+    name = name.strip().strip("\"'").strip()
+    name = re.sub(r"(?:'s|s')$", "", name)
+    name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.IGNORECASE)
+    return " ".join(name.split())
+
+
+def find_named_parties(text: str, known: list[PartyMention]) -> list[PartyMention]:
+    """Parties the alias table does not list, read from the sentence: a capitalised name that
+    ends in a group noun, a name after 'a group calling itself', and a state named by its
+    demonym before 'agents', 'forces', 'government' ('Israeli agents' -> Israel). A name that
+    is an alias maps to its canonical party. Mentions overlapping ``known`` are skipped."""
+    rules = _name_rules()
+    taken = [(p.start, p.end) for p in known]
+    found: list[PartyMention] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b in taken)
+
+    def add(name: str, start: int, end: int) -> None:
+        name = normalise_party_name(name)
+        words = name.split()
+        while words and words[0] in rules.stopwords and len(words) > 2:
+            words = words[1:]
+        if len(words) < 2 or words[0] in rules.stopwords:
+            return
+        name = " ".join(words)
+        resolved = canonical_party(name)
+        party, is_state = resolved if resolved is not None else (name, False)
+        if free(start, end):
+            found.append(PartyMention(party, start, end, is_state))
+            taken.append((start, end))
+
+    for m in rules.self_named.finditer(text):
+        add(m.group("name"), m.start("name"), m.end("name"))
+    for m in rules.unknown_group.finditer(text):
+        add(m.group(0), m.start(), m.end())
+    for m in rules.state_agents.finditer(text):
+        if free(m.start(), m.end()):
+            found.append(PartyMention(rules.demonyms[m.group("demonym")], m.start(), m.end(), True))
+            taken.append((m.start(), m.end()))
+    return sorted(found, key=lambda p: p.start)
+
+
 def _clause_start(text: str, position: int) -> int:
     starts = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, position)]
     return starts[-1] if starts else 0
@@ -339,20 +418,34 @@ def _linked(
 
 @dataclass(slots=True)
 class _Hit:
+    """A party in a sentence with a cue of a role: linked by the cue's rules (``cue`` >= 0), or
+    only named in a sentence that has such a cue (``cue`` == -1, weak)."""
+
     party: str
     role: Role
     sentence: Sentence
+    cue: int
+    blocked: str | None  # negated, conditional, habitual, historical; None when not
+    is_state: bool
+    known: bool  # in the alias table (False: a name read from the sentence)
+
+
+#: Words that make a sentence worth reading for parties the alias table does not know.
+_NAMING_TRIGGERS: tuple[str, ...] = ("claim", "responsib", "calling", "called", "blame", "accus", "den", "behind")
 
 
 def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
     text = sentence.text
+    lowered = sentence.lowered
     # Parties first: one regex pass, cheaper than testing every cue trigger, and most
     # sentences name no party. Then each trigger once; the cues it opens are tried, in order.
     parties = find_parties(text)
+    known = {(p.start, p.end) for p in parties}
+    if lexicon.contains_any(lowered, _NAMING_TRIGGERS):
+        parties = sorted(parties + find_named_parties(text, parties), key=lambda p: p.start)
     if not parties:
         return []
     rules = _rules(sentence.plain_ascii)
-    lowered = sentence.lowered
     opened: set[int] = set()
     for group in rules.trigger_groups:
         if group.key in lowered:
@@ -363,7 +456,12 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
     if not opened:
         return []
     hits: list[_Hit] = []
+
+    def hit(p: PartyMention, index: int, role: Role, blocked: str | None) -> None:
+        hits.append(_Hit(p.party, role, sentence, index, blocked, p.is_state, (p.start, p.end) in known))
+
     has_attack_ref: bool | None = None
+    roles_seen: set[Role] = set()
     for index in sorted(opened.union(rules.untriggered_cues)):
         cue = rules.cues[index]
         if cue.attack_ref:
@@ -376,32 +474,40 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
                 if cue.outlet_only and not rules.outlets.fullmatch(text, p.start, p.end):
                     continue
                 m = cue.pattern.match(text, p.end)
-                if m is not None and not p.is_state and not _blocked(sentence, p.start, scope, rules, cue.role):
-                    hits.append(_Hit(p.party, cue.role, sentence))
+                if m is not None and not p.is_state:
+                    roles_seen.add(cue.role)
+                    hit(p, index, cue.role, _blocked(sentence, p.start, scope, rules, cue.role))
             continue
         for m in cue.pattern.finditer(text):
-            if _blocked(sentence, m.start(), scope, rules, cue.role):
-                continue
+            roles_seen.add(cue.role)
+            blocked = _blocked(sentence, m.start(), scope, rules, cue.role)
             for p in _linked(text, parties, cue, (m.start(), m.end()), rules):
-                hits.append(_Hit(p.party, cue.role, sentence))
+                hit(p, index, cue.role, blocked)
+    linked = {(h.party, h.role) for h in hits}
+    for role in roles_seen:
+        for p in parties:
+            if (p.party, role) not in linked and not p.is_state:
+                hit(p, -1, role, None)
+                linked.add((p.party, role))
     return hits
 
 
-def _blocked(sentence: Sentence, position: int, scope: Scope, rules: _Rules, role: Role) -> bool:
-    """Negated, conditional ('if it was established that X was behind'), habitual or
-    historical context of a cue at ``position``. A habitual denial ('Kyiv has repeatedly
-    denied') is still a denial, so habits block only claims and suspicions."""
+def _blocked(sentence: Sentence, position: int, scope: Scope, rules: _Rules, role: Role) -> str | None:
+    """Why a cue at ``position`` does not state a role: negated, conditional ('if it was
+    established that X was behind'), habitual or historical; None when nothing blocks it. A
+    habitual denial ('Kyiv has repeatedly denied') is still a denial, so habits block only
+    claims and suspicions."""
     text = sentence.text
     clause = text[_clause_start(text, position):position]
     if rules.negation.search(clause):
-        return True
+        return "negated"
     if rules.conditional.search(clause):
-        return True
+        return "conditional"
     segment_start = max(text.rfind(",", 0, position), text.rfind(";", 0, position)) + 1
     segment_end = min((i for i in (text.find(",", position), text.find(";", position)) if i >= 0), default=len(text))
     if role != "denied" and rules.habitual.search(text[segment_start:segment_end]):
-        return True
-    return scope.is_historical(sentence, position)
+        return "habitual"
+    return "historical" if scope.is_historical(sentence, position) else None
 
 
 def _channel(doc: Document, party: str, evidence: Sentence) -> str | None:
@@ -437,26 +543,119 @@ class Responsibility:
     attributions: list[Attribution]
 
 
-def extract_responsibility(doc: Document, scope: Scope) -> Responsibility:
-    """Parties claiming, suspected of, or denying the incident, in order found."""
-    first: dict[tuple[str, Role], Sentence] = {}
+#: The model that scores (party, role) candidates; ``role:<role>`` features give each role
+#: its own bias.
+RESPONSIBILITY_MODEL = "responsibility"
+#: The gold list each role fills.
+ROLE_FIELDS: dict[Role, str] = {"claimed": "claimed_by", "suspected": "suspected", "denied": "denied_by"}
+_BLOCKS: tuple[str, ...] = ("negated", "conditional", "habitual", "historical")
+
+
+@dataclass(slots=True)
+class PartyCandidate:
+    """One party in one role, with every sentence that may say so, and its features."""
+
+    party: str
+    role: Role
+    hits: list[_Hit]
+    features: dict[str, float]
+
+    @property
+    def evidence(self) -> Sentence:
+        """The first sentence whose cue links the party unblocked, else the first hit's."""
+        strong = [h for h in self.hits if h.cue >= 0 and h.blocked is None]
+        return (strong or self.hits)[0].sentence
+
+
+def _hits(doc: Document, scope: Scope) -> list[_Hit]:
+    hits: list[_Hit] = []
     for sentence in doc.sentences:
-        if scope.is_other_sentence(sentence):
-            continue
-        hits = _scan(sentence, scope)
+        found = _scan(sentence, scope)
         # "Kyiv denied it was behind the attack": the suspicion cue sits inside the denial.
-        denying = {hit.party for hit in hits if hit.role == "denied"}
-        for hit in hits:
-            if hit.role == "suspected" and hit.party in denying:
-                continue
-            first.setdefault((hit.party, hit.role), hit.sentence)
-    claimed = [party for (party, role) in first if role == "claimed"]
-    suspected = [party for (party, role) in first if role == "suspected" and party not in claimed]
-    denied = [party for (party, role) in first if role == "denied"]
+        denying = {h.party for h in found if h.role == "denied" and h.cue >= 0 and h.blocked is None}
+        hits.extend(h for h in found if not (h.role == "suspected" and h.party in denying and h.cue >= 0))
+    return hits
+
+
+def _is_broader(party: str, other: str) -> bool:
+    """'Islamic State' is broader than 'Islamic State Khorasan Province', 'Taliban' than
+    'Tehrik-i-Taliban Pakistan': the article names a branch, which is the one meant."""
+    return party != other and party.lower() in other.lower()
+
+
+def party_candidates(doc: Document, scope: Scope) -> list[PartyCandidate]:
+    """Every (party, role) some sentence may state, with features for the scorer."""
+    hits = _hits(doc, scope)
+    grouped: dict[tuple[str, Role], list[_Hit]] = {}
+    for h in hits:
+        grouped.setdefault((h.party, h.role), []).append(h)
+    roles_of: dict[str, set[Role]] = {}
+    for (party, role), group in grouped.items():
+        if any(h.cue >= 0 and h.blocked is None for h in group):
+            roles_of.setdefault(party, set()).add(role)
+    mentions: dict[str, int] = {}
+    for h in hits:
+        mentions[h.party] = mentions.get(h.party, 0) + 1
+    candidates: list[PartyCandidate] = []
+    for (party, role), group in grouped.items():
+        linked = [h for h in group if h.cue >= 0 and h.blocked is None]
+        blocked = [h for h in group if h.cue >= 0 and h.blocked is not None]
+        clear = [h for h in linked if not scope.is_other_sentence(h.sentence)]
+        f: dict[str, float] = {f"role:{role}": 1.0}
+        f[f"{role}|clear"] = math.log1p(len(clear))
+        f["clear"] = math.log1p(len(clear))
+        f["linked"] = math.log1p(len(linked))
+        if not linked:
+            f[f"{role}|weak_only"] = 1.0
+        for block in _BLOCKS:
+            if not linked and blocked and all(h.blocked == block for h in blocked):
+                f[f"{role}|blocked:{block}"] = 1.0
+        if group and all(scope.is_other_sentence(h.sentence) for h in group):
+            f["other_incident"] = 1.0
+        if group[0].is_state:
+            f[f"{role}|state"] = 1.0
+        if not group[0].known:
+            f["unlisted_name"] = 1.0
+        kinds = {h.sentence.kind for h in clear}
+        for kind in kinds:
+            f[f"in_{kind}"] = 1.0
+        f["n_sentences"] = math.log1p(len({h.sentence.index for h in group}))
+        f["n_mentions"] = math.log1p(mentions[party])
+        for other_role in roles_of.get(party, set()) - {role}:
+            f[f"{role}|also_{other_role}"] = 1.0
+        if any(_is_broader(party, o) for (o, r) in grouped if r == role):
+            f["broader_than_another"] = 1.0
+        candidates.append(PartyCandidate(party, role, group, f))
+    return candidates
+
+
+def training_rows(
+    doc: Document, scope: Scope, gold: Mapping[str, Any]
+) -> dict[str, list[tuple[dict[str, float], int]]]:
+    """Rows of the responsibility model: each candidate, labelled 1 when the gold list of its
+    role names the party."""
+    rows = [
+        (c.features, int(c.party in (gold.get(ROLE_FIELDS[c.role]) or ())))
+        for c in party_candidates(doc, scope)
+    ]
+    return {RESPONSIBILITY_MODEL: rows}
+
+
+def extract_responsibility(
+    doc: Document, scope: Scope, *, models: scoring.ModelSet | None = None
+) -> Responsibility:
+    """Parties claiming, suspected of, or denying the incident, in order found."""
+    model = (models or scoring.bundled()).get(RESPONSIBILITY_MODEL)
+    chosen = [c for c in party_candidates(doc, scope) if model.score(c.features) >= model.threshold]
+    chosen.sort(key=lambda c: (c.evidence.index, ROLES.index(c.role)))
+    claimed = [c.party for c in chosen if c.role == "claimed"]
+    suspected = [c.party for c in chosen if c.role == "suspected" and c.party not in claimed]
+    denied = [c.party for c in chosen if c.role == "denied"]
     attributions: list[Attribution] = []
-    for (party, role), sentence in first.items():
-        if role == "suspected" and party in claimed:
+    for c in chosen:
+        if c.role == "suspected" and c.party in claimed:
             continue
-        channel = _channel(doc, party, sentence) if role == "claimed" else None
-        attributions.append(Attribution(party=party, role=role, channel=channel, evidence=sentence.text))
+        evidence = c.evidence
+        channel = _channel(doc, c.party, evidence) if c.role == "claimed" else None
+        attributions.append(Attribution(party=c.party, role=c.role, channel=channel, evidence=evidence.text))
     return Responsibility(claimed, suspected, denied, attributions)
