@@ -647,6 +647,9 @@ def extract_responsibility(
     """Parties claiming, suspected of, or denying the incident, in order found."""
     model = (models or scoring.bundled()).get(RESPONSIBILITY_MODEL)
     chosen = [c for c in party_candidates(doc, scope) if model.score(c.features) >= model.threshold]
+    # "claimed by the Islamic State's Khorasan branch": the branch the article names is meant,
+    # not also the movement it belongs to.
+    chosen = [c for c in chosen if not any(o.role == c.role and _is_broader(c.party, o.party) for o in chosen)]
     chosen.sort(key=lambda c: (c.evidence.index, ROLES.index(c.role)))
     claimed = [c.party for c in chosen if c.role == "claimed"]
     suspected = [c.party for c in chosen if c.role == "suspected" and c.party not in claimed]
