@@ -364,6 +364,8 @@ def _context(sentence: Sentence, number: NumberMention, masked: str, following: 
     left_full = text[: number.start]
     qual_match = rules.qualifier.search(left_full[-40:])
     qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT
+    if number.plus and qualifier is Qualifier.EXACT:  # "2,000-plus"
+        qualifier = Qualifier.AT_LEAST
     left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full
     if left.endswith(('"', "'", "(")):  # 'revised to "about 253"': the quote is not a word
         left = left.rstrip("\"'( ") + " "
@@ -503,6 +505,8 @@ def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) 
         flags.add("combined")
     if ctx.number.is_word:
         flags.add("word")
+    if ctx.number.doubtful:  # "300 hundred": read as 300, never silently as 30,000
+        flags.add("doubtful")
     if ctx.left_full.count('"') % 2 == 1:
         flags.add("quoted")
     return flags

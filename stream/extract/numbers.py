@@ -4,6 +4,11 @@ Casualty figures come as "1,200", "8‚046" (odd separators), "1.5 million", "Ei
 "twenty two", "a dozen" or "one hundred and five". Vague amounts ("dozens", "hundreds") are
 not values, and numbers glued to other words ("7.8-magnitude", "32nd", "three-year-old",
 "114B40") are not counts, so they are not returned.
+
+A reading that multiplies is never made silently: "300 hundred" (a slip for 300 or 30,000?)
+is read as 300 and marked ``doubtful``, because a scale word after digits that are already a
+hundred or more is no number anyone writes on purpose. "2,000-plus" and "2000+" are 2000 with
+``plus`` set (an "at least" figure). "twelve (12)" is one mention, not two.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ class NumberMention:
     end: int
     text: str
     is_word: bool
+    plus: bool = False  # "2,000-plus", "2000+": at least this many
+    doubtful: bool = False  # "300 hundred": the scale word was not applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,7 @@ def _digit_pattern() -> re.Pattern[str]:
         rf"(?P<int>\d(?:\d{{0,2}}(?:[{seps}]\d{{3}})+|\d*))"
         r"(?:(?P<frac>\.\d+)(?=\s+" + scale + r"\b))?"
         rf"(?:\s+(?P<scale>{scale})\b)?"
+        r"(?P<plus>-plus\b|\+(?!\d))?"
         r"(?![\w]|[.,:]\d|-[A-Za-z]|%)",
         re.IGNORECASE,
     )
@@ -129,11 +137,21 @@ def words_to_int(phrase: str) -> int:
     return value
 
 
+def _doubtful_scale(digits: str, fraction: str | None, scale: str | None) -> bool:
+    """'300 hundred', '1,200 thousand': a scale word after a number already as large as the
+    scale is no multiplication anyone means; the digits are kept, marked doubtful."""
+    if scale is None or fraction:
+        return False
+    whole = int(digits if digits.isdecimal() else _NON_DIGIT.sub("", digits))
+    return whole >= _words().scales[scale.lower()]
+
+
 def digits_to_int(digits: str, *, fraction: str | None = None, scale: str | None = None) -> int:
-    """Value of a digit string with any thousands separator, times an optional scale word."""
+    """Value of a digit string with any thousands separator, times an optional scale word
+    (not applied when doubtful: see ``_doubtful_scale``)."""
     # Plain decimal digits (the common case) need no separator removal; \D keeps exactly those.
     whole = int(digits if digits.isdecimal() else _NON_DIGIT.sub("", digits))
-    if scale is None:
+    if scale is None or _doubtful_scale(digits, fraction, scale):
         return whole
     factor = _words().scales[scale.lower()]
     if fraction:
@@ -152,6 +170,23 @@ def parse_number(text: str) -> int | None:
     return None
 
 
+_ECHO_BEFORE = re.compile(r"([A-Za-z][A-Za-z -]*?)\s*\($")
+
+
+def _echoes_word_number(text: str, start: int, value: int) -> bool:
+    """Digits in parentheses right after the same number in words: 'twelve (12)'."""
+    if start == 0 or text[start - 1] != "(":
+        return False
+    before = _ECHO_BEFORE.search(text, max(0, start - 40), start)
+    if before is None:
+        return False
+    words = before.group(1).strip().split()
+    for size in range(1, min(len(words), 5) + 1):
+        if _words_value(" ".join(words[-size:])) == value:
+            return True
+    return False
+
+
 def find_numbers(text: str) -> list[NumberMention]:
     """Every number in ``text``, in order, without overlaps."""
     found: list[NumberMention] = []
@@ -160,8 +195,16 @@ def find_numbers(text: str) -> list[NumberMention]:
             match.start() > 0 and text[match.start() - 1].isalnum()
         ):
             continue
-        value = digits_to_int(match.group("int"), fraction=match.group("frac"), scale=match.group("scale"))
-        found.append(NumberMention(value, match.start(), match.end(), match.group(0), False))
+        digits, fraction, scale = match.group("int"), match.group("frac"), match.group("scale")
+        value = digits_to_int(digits, fraction=fraction, scale=scale)
+        if _echoes_word_number(text, match.start(), value):
+            continue  # "twelve (12)": the digits repeat the words
+        found.append(
+            NumberMention(
+                value, match.start(), match.end(), match.group(0), False,
+                plus=match.group("plus") is not None, doubtful=_doubtful_scale(digits, fraction, scale),
+            )
+        )
     lowered = text.lower()
     if len(lowered) != len(text):  # rare non-ASCII case folding that changes length
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)

@@ -76,3 +76,30 @@ def test_words_to_int_rejects_non_numbers() -> None:
 
 def test_parse_number_returns_none_for_text() -> None:
     assert parse_number("several") is None
+
+
+def test_a_scale_word_after_a_number_already_that_large_is_not_multiplied() -> None:
+    # "more than 300 hundred" must never become 30,000; "3 hundred" is 300.
+    [slip] = find_numbers("Officials said more than 300 hundred people died in the blast.")
+    assert (slip.value, slip.doubtful) == (300, True)
+    [plain] = find_numbers("About 3 hundred people were hurt.")
+    assert (plain.value, plain.doubtful) == (300, False)
+    [large] = find_numbers("The flood displaced 1,200 thousand people.")
+    assert (large.value, large.doubtful) == (1200, True)
+
+
+def test_plus_suffix_is_an_at_least_count() -> None:
+    [a] = find_numbers("The storm left 2,000-plus people homeless.")
+    [b] = find_numbers("Officials counted 2000+ dead.")
+    assert (a.value, a.plus, b.value, b.plus) == (2000, True, 2000, True)
+
+
+def test_digits_in_parentheses_repeating_words_are_one_mention() -> None:
+    found = find_numbers("Twelve (12) miners were trapped and eighty-four (84) were rescued; (7) died.")
+    assert [(m.value, m.is_word) for m in found] == [(12, True), (84, True), (7, False)]
+
+
+def test_dozens_and_scores_are_vague_but_a_dozen_is_twelve() -> None:
+    assert find_numbers("Scores of people and dozens of children were hurt, hundreds fled.") == []
+    assert [m.value for m in find_numbers("a dozen died, more than two dozen were hurt, half a dozen fled")] == [12, 24, 6]
+    assert [m.value for m in find_numbers("1.5 million were displaced")] == [1_500_000]
