@@ -404,6 +404,8 @@ def cue_toll(ctx: _Context) -> str | None:
     return name if is_toll else None
 
 
+#: Characters around a number within which another place makes it that place's figure.
+FOREIGN_PLACE_REACH = 80
 #: Characters after a number searched for "killed or wounded", "between dead and injured".
 COMBINED_REACH = 50
 #: How far past an inclusion list ("N people, including ...") its verb is looked for.
@@ -496,6 +498,8 @@ def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) 
         flags.add("attacker_or_weapon")
     if scope.is_historical(sentence, ctx.number.start):
         flags.add("historical")
+    if scope.foreign_place_near(sentence, ctx.number.start, reach=FOREIGN_PLACE_REACH):
+        flags.add("foreign_place_near")
     if _is_forecast(ctx.left):
         flags.add("forecast")
     if rules.missing.search(window):

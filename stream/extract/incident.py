@@ -31,6 +31,7 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -754,6 +755,18 @@ class Scope:
     country_keys: frozenset[str]
     other_sentences: frozenset[int]
     other_place_sentences: frozenset[int]
+    #: Per sentence, the spans of places that are not the incident's ("the Paris attacks").
+    foreign_places: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=dict, hash=False, compare=False)
+
+    def foreign_place_near(self, sentence: Sentence, position: int, *, reach: int) -> bool:
+        """A place other than the incident's named within ``reach`` characters of ``position``
+        in the same clause: 'the Paris attacks that killed 130', '100 were killed in Ghazni'."""
+        text = sentence.text
+        for start, end in self.foreign_places.get(sentence.index, ()):
+            lo, hi = (end, position) if end <= position else (position, start)
+            if hi - lo <= reach and not _CLAUSE_BREAK.search(text, lo, hi):
+                return True
+        return False
 
     def is_other_sentence(self, sentence: Sentence) -> bool:
         return sentence.index in self.other_sentences
@@ -813,9 +826,16 @@ def build_scope(doc: Document, place: Place, *, ref_year: int | None, other: fro
     for m in place.mentions:
         by_sentence[m.sentence].append(m)
     other_place: set[int] = set()
+    foreign_places: dict[int, tuple[tuple[int, int], ...]] = {}
     for index, found in by_sentence.items():
         text = doc.sentences[index].text
         own = any(m.key in place.city_keys or m.key in place.country_keys for m in found)
+        spans = tuple(
+            (m.start, m.end) for m in found
+            if m.kind in ("city", "country") and m.key not in place.city_keys and m.key not in place.country_keys
+        )
+        if spans and (place.city_keys or place.country_keys):
+            foreign_places[index] = spans
         foreign = any(
             m.kind in ("city", "country") and m.key not in place.city_keys and m.key not in place.country_keys
             and _AT_PLACE.search(text[max(0, m.start - 12):m.start])
@@ -823,7 +843,7 @@ def build_scope(doc: Document, place: Place, *, ref_year: int | None, other: fro
         )
         if foreign and not own:
             other_place.add(index)
-    return Scope(ref_year, place.city_keys, place.country_keys, other, frozenset(other_place))
+    return Scope(ref_year, place.city_keys, place.country_keys, other, frozenset(other_place), foreign_places)
 
 
 # --- descriptor and key -----------------------------------------------------------------
