@@ -89,8 +89,9 @@ def mention_features(mention: FigureMention, field_name: str) -> dict[str, float
 
 #: Mentions that are no count of this incident's victims whatever else their words say: a
 #: projection ("could reach 20,000"), a historical or another incident's figure, an
-#: increment ("nine more bodies"), a count of "dead and injured" together.
-VETO_FLAGS: frozenset[str] = frozenset({"forecast", "historical", "other_incident", "increment", "combined"})
+#: increment ("nine more bodies"), a count of "dead and injured" together, a claimant's own
+#: figure ("Amaq said its fighters killed 300": propaganda, not a count).
+VETO_FLAGS: frozenset[str] = frozenset({"forecast", "historical", "other_incident", "increment", "combined", "claimant"})
 
 
 def _candidates(found: Found, field_name: str) -> list[Candidate]:

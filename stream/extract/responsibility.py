@@ -297,7 +297,7 @@ def _name_rules() -> _NameRules:
     return _NameRules(
         # Up to five capitalised words (with 'of'/'for'/'the' inside) ending in a group noun.
         unknown_group=re.compile(
-            rf"(?<![\w-]){word}(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}?\s+{heads}\b"
+            rf"(?<![\w-]){word}(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}\s+{heads}\b"
             rf"(?:\s+(?:of|for)\s+(?:the\s+)?{word}(?:\s+{word}){{0,3}})?"
         ),
         stopwords=frozenset(data["unknown_group_stopwords"]),
@@ -431,7 +431,10 @@ class _Hit:
 
 
 #: Words that make a sentence worth reading for parties the alias table does not know.
-_NAMING_TRIGGERS: tuple[str, ...] = ("claim", "responsib", "calling", "called", "blame", "accus", "den", "behind")
+_NAMING_TRIGGERS: tuple[str, ...] = (
+    "claim", "responsib", "calling", "called", "blame", "accus", "deni", "deny", "behind", "carried out", "staged",
+    "perpetrat", "suspect",
+)
 
 
 def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:

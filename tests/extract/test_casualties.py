@@ -166,3 +166,51 @@ def test_a_toll_that_opens_a_long_sentence_governs_its_number() -> None:
 def test_toll_touched() -> None:
     e = run("The death toll in the market bombing in Kano has touched 27, officials said.")
     assert e.killed is not None and e.killed.value == 27
+
+
+# --- the failure classes of unseen news (generalization issue), on sentences we wrote ---------
+
+
+def test_a_multiplied_number_word_slip_is_never_read_as_a_product() -> None:
+    e = run("The governor said more than 300 hundred people died when the fuel truck exploded in Tanga.")
+    assert e.killed is not None and e.killed.value == 300
+
+
+def test_the_total_before_an_including_list_is_the_figure_not_a_subset() -> None:
+    e = run("Officials said at least 85 people, including 60 villagers and 13 soldiers have been confirmed "
+            "dead after the raid on the market in Gao.")
+    assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (85, Qualifier.AT_LEAST)
+
+
+def test_an_injury_word_after_the_toll_noun_binds_the_second_number() -> None:
+    e = run("The death toll from the attack on the stadium in Kano has risen to 61, and the injuries amount "
+            "to 203.")
+    assert (e.killed and e.killed.value, e.injured and e.injured.value) == (61, 203)
+
+
+def test_another_incidents_toll_in_the_same_sentence_is_not_this_one() -> None:
+    e = run("A suicide bomber killed 27 people at a wedding hall in Herat on Saturday. The blast came weeks "
+            "after gunmen killed 140 people at a concert in Lyon.", title="Suicide bomber kills 27 at Herat wedding")
+    assert e.killed is not None and e.killed.value == 27
+
+
+def test_a_claimants_propaganda_figure_is_not_the_toll() -> None:
+    e = run("Twenty people were killed in the bombing of the rail station in Quetta, police said. The group's "
+            "Amaq agency said its fighters had killed 150 apostates.")
+    assert e.killed is not None and e.killed.value == 20
+
+
+def test_a_combined_dead_and_injured_count_is_neither_figure() -> None:
+    e = run("Officials said 19 people were killed. Hospital staff said more than 100 people between dead and "
+            "injured were brought in.")
+    assert e.killed is not None and e.killed.value == 19
+
+
+def test_a_revision_stated_as_to_new_from_old_supersedes_the_old() -> None:
+    e = run("Officials on Monday revised the toll from the landslide in Kerala to 48 from 62.")
+    assert e.killed is not None and e.killed.value == 48 and 62 in e.killed.superseded
+
+
+def test_two_thousand_plus_is_an_at_least_figure() -> None:
+    e = run("The earthquake in Herat province killed 2,000-plus people, officials said.")
+    assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (2000, Qualifier.AT_LEAST)

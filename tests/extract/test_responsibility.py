@@ -127,3 +127,54 @@ def test_outside_party_rejecting_a_claim_is_not_a_denial() -> None:
 def test_doubted_involvement_is_not_a_suspicion() -> None:
     assert run("A bomb killed 12 people in Kano. Police doubted that Boko Haram was behind the bombing.").suspected == []
     assert run("A bomb killed 12 people in Kano. Police said Boko Haram was behind the bombing.").suspected == ["Boko Haram"]
+
+
+# --- parties the alias table does not know; demonyms and governments ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "party"),
+    [
+        ("The Aegean Liberation Front said it carried out the bombing of the ferry terminal.", "Aegean Liberation Front"),
+        ("A previously unknown group calling itself the Northern Dawn Brigades claimed responsibility for the "
+         "blast.", "Northern Dawn Brigades"),
+        ("The Red Hand Militia claimed responsibility for the attack in a statement on Sunday.", "Red Hand Militia"),
+    ],
+)
+def test_an_unknown_group_claim_is_read_from_the_sentence(text: str, party: str) -> None:
+    assert run(text).claimed_by == [party]
+
+
+def test_an_unknown_name_is_normalised_and_mapped_to_its_alias() -> None:
+    from stream.extract.responsibility import normalise_party_name
+
+    assert normalise_party_name("the Aegean Liberation Front's") == "Aegean Liberation Front"
+    assert normalise_party_name('"Northern Dawn Brigades"') == "Northern Dawn Brigades"
+    assert run("A group calling itself Islamic State Khorasan claimed the attack on the bus.").claimed_by == [
+        "Islamic State Khorasan Province"
+    ]
+
+
+def test_demonym_agents_and_capitals_resolve_to_countries() -> None:
+    e = run("Iranian officials blamed Israeli agents for the explosion at the plant.")
+    assert e.suspected == ["Israel"]
+    assert "Iran" not in e.suspected  # the accuser is not a suspect
+
+
+def test_a_negated_claim_scores_below_a_clear_one() -> None:
+    from stream.extract import scoring
+    from stream.extract.incident import analyse
+    from stream.extract.responsibility import RESPONSIBILITY_MODEL, party_candidates
+    from stream.extract.text import clean
+
+    model = scoring.bundled().get(RESPONSIBILITY_MODEL)
+
+    def claim_score(text: str) -> float:
+        doc = clean(text)
+        scope = analyse(doc, published=None).scope
+        [claim] = [c for c in party_candidates(doc, scope) if c.role == "claimed"]
+        return model.score(claim.features)
+
+    clear = claim_score("Al-Shabaab claimed responsibility for the truck bombing in Mogadishu.")
+    negated = claim_score("No group, including al-Shabaab, has claimed responsibility for the truck bombing.")
+    assert clear > 0.5 > negated
