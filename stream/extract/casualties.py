@@ -25,7 +25,7 @@ from typing import Any
 
 from stream.extract import scoring
 from stream.extract.figure_mentions import FigureMention, Found, Revision, find_mentions
-from stream.extract.incident import Scope
+from stream.extract.scope import Scope
 from stream.extract.text import Document
 from stream.models import FIGURE_FIELDS, Figure, Qualifier
 

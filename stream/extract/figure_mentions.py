@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from stream.extract import lexicon
-from stream.extract.incident import Scope
+from stream.extract.scope import Scope
 from stream.extract.numbers import NumberMention, find_numbers
 from stream.extract.text import Sentence
 from stream.models import Qualifier

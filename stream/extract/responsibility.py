@@ -23,7 +23,8 @@ from functools import cache
 from typing import Any, Literal
 
 from stream.extract import lexicon, scoring
-from stream.extract.incident import Scope, gazetteer
+from stream.extract.places import gazetteer
+from stream.extract.scope import Scope
 from stream.extract.text import Document, Sentence
 from stream.models import Attribution
 

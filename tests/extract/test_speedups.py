@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stream.extract import figure_mentions, incident, lexicon, numbers, responsibility, text
+from stream.extract import dates, figure_mentions, lexicon, numbers, places, responsibility, scope, text
 from stream.extract.text import clean
 
 SENTENCES = [
@@ -146,7 +146,7 @@ def patterns(obj: object) -> Iterator[tuple[str, re.Pattern[str]]]:
 
 @pytest.mark.parametrize(
     "build",
-    [figure_mentions._rules, incident._date_rules, incident._scope_rules, responsibility._rules, text._captions],
+    [figure_mentions._rules, dates._date_rules, scope._scope_rules, responsibility._rules, text._captions],
     ids=lambda f: f"{f.__module__}.{f.__name__}",
 )
 def test_ascii_rule_variants_match_as_unicode_ones(build) -> None:  # noqa: ANN001 - a cached builder
@@ -161,7 +161,7 @@ def test_ascii_rule_variants_match_as_unicode_ones(build) -> None:  # noqa: ANN0
 def test_ascii_party_and_run_regexes_match_as_unicode_ones() -> None:
     texts = [t for t in sample_texts(3) if lexicon.plain_ascii(t)]
     same_matches(responsibility._parties().pattern, responsibility._parties().ascii_pattern, texts)
-    same_matches(incident._CAPITALISED_RUN, incident._CAPITALISED_RUN_ASCII, texts)
+    same_matches(places._CAPITALISED_RUN, places._CAPITALISED_RUN_ASCII, texts)
     same_matches(text._boilerplate(False), text._boilerplate(True), texts)
 
 
@@ -177,7 +177,7 @@ def test_party_dispatch_matches_the_flat_alternation() -> None:
         fragments += [re.escape(a).replace(r"\ ", r"[ -]").replace(r"\-", r"[ -]") for a in entry["acronyms"]]
     for aliases in data["state_aliases"].values():
         fragments += aliases
-    fragments += [re.escape(name) for name in {n: n for n in incident.gazetteer().countries.values()}]
+    fragments += [re.escape(name) for name in {n: n for n in places.gazetteer().countries.values()}]
     flat = re.compile(
         r"(?<![\w.-])(?=[A-Z]|al[- ]|ash[- ])" + lexicon.alternation(fragments, guard=False) + r"(?![\w-]|\.\w)"
     )
@@ -197,20 +197,20 @@ def test_party_dispatch_matches_the_flat_alternation() -> None:
             figure_mentions._STOP.pattern,
             [";", ":", ",", " ", "\n", "and", "or", "but", "while", "whereas", "-", "1", "x"],
         ),
-        (  # incident._YEAR
+        (  # dates.YEAR
             # a year may be followed by a comma ("July 7, 2005,") but not by ",5" or ":3"
             r"(?<![\d,.:$])((?:19|20)\d\d)(?!\d|[,:]\d|\s*(?:GMT|UTC|hrs|hours|local|[ap]\.?m\b))",
-            incident._YEAR.pattern,
+            dates.YEAR.pattern,
             ["1", "9", "2", "0", "19", "20", ",", ".", ":", "$", " ", "a", " GMT", "pm"],
         ),
-        (  # incident._CAPITALISED_RUN: \b before the first capital
-            incident._CAPITALISED_RUN.pattern.replace(r"[A-Z\u00c0-\u00de](?<=\b.)", r"\b[A-Z\u00c0-\u00de]", 1),
-            incident._CAPITALISED_RUN.pattern,
+        (  # places._CAPITALISED_RUN: \b before the first capital
+            places._CAPITALISED_RUN.pattern.replace(r"[A-Z\u00c0-\u00de](?<=\b.)", r"\b[A-Z\u00c0-\u00de]", 1),
+            places._CAPITALISED_RUN.pattern,
             ["A", "a", " ", "É", "\u00d7", "-", ".", "'", "_", "1", " de ", "of", "\n"],
         ),
         (  # incident ISO date
             r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b",
-            incident._date_rules().iso.pattern,
+            dates._date_rules().iso.pattern,
             ["19", "20", "1", "2", "0", "-", "12", "a", " ", "_", "2019-", "05-"],
         ),
         (  # text._SENTENCE_END
@@ -264,7 +264,7 @@ def test_word_before_matches_the_regex() -> None:
     ("regex", "triggers"), [("since_clause", "since_triggers"), ("past_phrases", "past_triggers")]
 )
 def test_scope_triggers_are_in_every_match(regex: str, triggers: str) -> None:
-    rules = incident._scope_rules()
+    rules = scope._scope_rules()
     pattern, words = getattr(rules, regex), getattr(rules, triggers)
     pieces = re.findall(r"[A-Za-z]+", pattern.pattern) + ["since", "in", "the", "past", "a", ",", "2019"]
     found = 0

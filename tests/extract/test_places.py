@@ -1,0 +1,90 @@
+"""Places: the gazetteer, ambiguous names, and which city an article is about."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from stream.extract import extract
+from stream.extract.places import gazetteer
+from stream.models import Article, Extraction
+
+
+def run(text: str, *, published: str | None = "2024-01-04", title: str | None = None) -> Extraction:
+    return extract(Article(id="i", text=text, published=published, title=title))
+
+
+def test_place_and_country_from_the_gazetteer() -> None:
+    e = run("Two blasts struck a crowd in the southeastern Iranian city of Kerman on Wednesday, killing 80 people.")
+    assert (e.incident.place, e.incident.country) == ("Kerman", "Iran")
+
+
+def test_same_city_name_in_two_countries_follows_the_country_named() -> None:
+    e = run("A gunman killed 12 people at a school in Hamilton, New Zealand, police said.")
+    nz = run("A gunman killed 12 people in Christchurch, New Zealand, police said.")
+    assert nz.incident.country == "New Zealand" and nz.incident.place == "Christchurch"
+    assert e.incident.country == "New Zealand"
+
+
+@pytest.mark.parametrize("modifier", ["US", "U.S.", "UK"])
+def test_abbreviated_country_before_a_noun_does_not_move_the_city(modifier: str) -> None:
+    # "a US singer" says whose singer; the city named is the one in the country stated plainly.
+    e = run(
+        f"A bomb killed 19 people after a concert by a {modifier} singer at the arena in Birmingham. "
+        "Police in Britain said the attacker died at the scene."
+    )
+    assert (e.incident.place, e.incident.country) == ("Birmingham", "United Kingdom")
+    us = run(f"A bomb killed 19 people after a concert by a British singer at the arena in Birmingham, {modifier}, on Sunday.")
+    assert us.incident.country == ("United Kingdom" if modifier == "UK" else "United States")
+
+
+def test_gazetteer_is_loaded_once() -> None:
+    assert gazetteer() is gazetteer()
+
+
+def test_where_officials_spoke_is_not_the_incident_place() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="p", published="2022-06-01", text=(
+        "Gunmen stormed a hotel in Mombasa on Friday, killing 12 people. The interior minister "
+        "said in Nairobi that the attackers had been killed. The president told reporters in "
+        "Nairobi that security would be tightened.")))
+    assert e.event_key == "kenya-mombasa-attack"
+
+
+def test_where_suspects_were_arrested_is_not_the_incident_place() -> None:
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="q", published="2022-06-01", text=(
+        "Gunmen opened fire at a concert hall in Lyon on Friday, killing 30 people. Four suspects "
+        "were later arrested in Marseille. Police said the men were detained in Marseille after "
+        "a chase. A fifth man fled to Marseille.")))
+    assert e.event_key == "france-lyon-attack"
+
+
+def test_arabic_article_prefix_finds_the_city() -> None:
+    e = run("Gunmen killed 40 worshippers at a mosque in Al-Arish on Friday, officials said.")
+    assert (e.incident.place, e.incident.country) == ("Ar\u012bsh", "Egypt")
+
+
+def test_part_of_a_longer_name_in_a_country_never_named_is_not_the_city() -> None:
+    # "Springs" is a South African city; here it is part of a small Texas town's name.
+    e = run("A gunman killed 26 people at a church in Sutherland Springs, Texas, on Sunday.")
+    assert e.incident.country == "United States" and e.incident.place is None
+
+
+def test_dateline_city_yields_to_the_city_where_people_died() -> None:
+    e = run("CAIRO: Militants killed 235 people at a mosque in Al-Arish on Friday, the prosecutor said.")
+    assert e.incident.place == "Ar\u012bsh"
+
+
+def test_city_of_the_incident_sentence_outweighs_cities_of_commentary() -> None:
+    e = run(
+        "Indonesian and Philippine officials are checking who set off the blasts at a cathedral. "
+        "The blasts killed at least 23 people in the town of Jolo on Sunday. "
+        "Indonesia's security minister questioned the claim that the bombers were Indonesian. "
+        "An analyst at a Jakarta-based institute said Indonesian networks were weak, speaking in Jakarta."
+    )
+    assert (e.incident.place, e.incident.country) == ("Jolo", "Philippines")
