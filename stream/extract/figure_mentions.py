@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from stream.extract import lexicon
-from stream.extract.scope import Scope
 from stream.extract.numbers import NumberMention, find_numbers
+from stream.extract.scope import Scope
 from stream.extract.text import Sentence
 from stream.models import Qualifier
 

@@ -28,11 +28,17 @@ from dataclasses import dataclass
 from functools import cache
 
 from stream.extract import lexicon
-from stream.extract.text import Document
 from stream.extract.dates import YEAR, may_hold_year, resolve_date
 from stream.extract.kinds import classify_kind, family_of, sentence_kinds
 from stream.extract.places import Place, locate, slug
-from stream.extract.scope import Scope, build_scope, opening_year, sentence_about_other, year_hint
+from stream.extract.scope import (
+    Scope,
+    build_scope,
+    opening_year,
+    sentence_about_other,
+    year_hint,
+)
+from stream.extract.text import Document
 from stream.models import IncidentDescriptor
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from stream.extract import lexicon
-from stream.extract.text import Document
 from stream.extract.places import place_weight
+from stream.extract.text import Document
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from stream.extract import lexicon
-from stream.extract.text import Document, Sentence
 from stream.extract.dates import YEAR, may_hold_year
 from stream.extract.places import Place, PlaceMention
+from stream.extract.text import Document, Sentence
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -117,6 +117,28 @@ def bundled_path() -> Path:
     return Path(str(resources.files("stream.extract.data").joinpath(MODELS_RESOURCE)))
 
 
+def _feature_index(rows: Sequence[Features]) -> dict[str, int]:
+    """Column of each feature name, in sorted order (so a refit lays the matrix out the same)."""
+    return {feature: i for i, feature in enumerate(sorted({f for row in rows for f in row}))}
+
+
+def _matrix(rows: Sequence[Features], index: dict[str, int]) -> Any:
+    """The rows as a dense numpy matrix with ``index``'s columns."""
+    import numpy as np
+
+    x = np.zeros((len(rows), len(index)))
+    for r, row in enumerate(rows):
+        for feature, value in row.items():
+            x[r, index[feature]] = value
+    return x
+
+
+def _rounded(index: dict[str, int], w: Any) -> dict[str, float]:
+    """Non-zero coefficients by feature name, rounded for a stable, reviewable file."""
+    weights = {feature: round(float(w[i]), COEF_DIGITS) for feature, i in index.items()}
+    return {feature: value for feature, value in weights.items() if value != 0.0}
+
+
 def fit_logistic(
     name: str,
     rows: Sequence[Features],
@@ -138,17 +160,12 @@ def fit_logistic(
         raise ValueError(f"{name}: {len(rows)} feature rows but {len(labels)} labels")
     if not rows:
         raise ValueError(f"{name}: no training rows; is the corpus path right?")
-    names = sorted({feature for row in rows for feature in row})
-    index = {feature: i for i, feature in enumerate(names)}
-    x = np.zeros((len(rows), len(names) + 1))
-    x[:, -1] = 1.0
-    for r, row in enumerate(rows):
-        for feature, value in row.items():
-            x[r, index[feature]] = value
+    index = _feature_index(rows)
+    x = np.hstack([_matrix(rows, index), np.ones((len(rows), 1))])  # last column: the bias
     y = np.asarray(labels, dtype=float)
-    penalty = np.full(len(names) + 1, float(l2))
+    penalty = np.full(len(index) + 1, float(l2))
     penalty[-1] = 0.0
-    w = np.zeros(len(names) + 1)
+    w = np.zeros(len(index) + 1)
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
         gradient = x.T @ (p - y) + penalty * w
@@ -157,8 +174,7 @@ def fit_logistic(
         w -= step
         if float(np.max(np.abs(step))) < 1e-10:
             break
-    weights = {feature: round(float(w[i]), COEF_DIGITS) for feature, i in index.items()}
-    weights = {feature: value for feature, value in weights.items() if value != 0.0}
+    weights = _rounded(index, w)
     logger.info("fitted %s on %d rows, %d features", name, len(rows), len(weights))
     return LinearModel(
         name=name, bias=round(float(w[-1]), COEF_DIGITS), weights=weights, threshold=threshold, samples=len(rows)
@@ -184,21 +200,15 @@ def fit_choice(
 
     if not groups:
         raise ValueError(f"{name}: no training groups; is the corpus path right?")
-    names = sorted({feature for group, _ in groups for row in group for feature in row})
-    index = {feature: i for i, feature in enumerate(names)}
-    matrices = []
     for group, right in groups:
         if not 0 <= right < len(group):
             raise ValueError(f"{name}: right-candidate index {right} outside a group of {len(group)}")
-        x = np.zeros((len(group), len(names)))
-        for r, row in enumerate(group):
-            for feature, value in row.items():
-                x[r, index[feature]] = value
-        matrices.append((x, right))
-    w = np.zeros(len(names))
+    index = _feature_index([row for group, _ in groups for row in group])
+    matrices = [(_matrix(group, index), right) for group, right in groups]
+    w = np.zeros(len(index))
     for _ in range(iterations):
         gradient = l2 * w
-        hessian = l2 * np.eye(len(names))
+        hessian = l2 * np.eye(len(index))
         for x, right in matrices:
             u = x @ w
             p = np.exp(u - u.max())
@@ -211,7 +221,6 @@ def fit_choice(
         w -= step
         if float(np.max(np.abs(step))) < 1e-10:
             break
-    weights = {feature: round(float(w[i]), COEF_DIGITS) for feature, i in index.items()}
-    weights = {feature: value for feature, value in weights.items() if value != 0.0}
+    weights = _rounded(index, w)
     logger.info("fitted choice model %s on %d groups, %d features", name, len(groups), len(weights))
     return LinearModel(name=name, kind="choice", bias=0.0, weights=weights, samples=len(groups))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from stream.extract import extract
 from stream.extract.incident import event_key
 from stream.models import Article, Extraction
