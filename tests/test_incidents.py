@@ -35,7 +35,7 @@ def hours(n: float) -> dt.timedelta:
 def article(
     article_id: str,
     *,
-    at: dt.datetime | None,
+    at: dt.datetime | str | None,
     source: str | None = "alpha.example",
     killed: Figure | None = None,
     injured: Figure | None = None,
@@ -311,6 +311,32 @@ def test_undated_current_figure_does_not_shield_against_older_dated_reports() ->
 
 
 # --- the shape of a real story ---------------------------------------------------------------
+
+
+# --- publication dates of month or year precision ----------------------------------------------
+
+MAY = "2031-05"  # T0 is 2031-05-06 09:00
+
+
+def test_month_precision_report_is_placed_by_arrival_not_made_late() -> None:
+    # Read as 1 May at midnight it would be older than the report of 6 May: late, ignored.
+    book, alerts = run(
+        [article("a1", at=T0, killed=fig(12)), article("a2", at=MAY, source="beta.example", killed=fig(15))],
+        received_at=T0 + hours(2),
+    )
+    cur = only(book).figures["killed"]
+    assert kinds(alerts) == [("first_report", "killed", 12), ("revised_up", "killed", 15)]
+    assert cur.value == 15 and cur.effective == T0 + hours(2)  # placed by arrival, like an undated one
+
+
+def test_month_precision_lower_figure_is_not_a_conflict() -> None:
+    # Read as 1 May 00:00 it would fall 3 h after the 30 April 21:00 report: inside the window.
+    april_30 = dt.datetime(2031, 4, 30, 21, 0, tzinfo=dt.UTC)
+    book, alerts = run(
+        [article("a1", at=april_30, killed=fig(40)), article("a2", at=MAY, source="beta.example", killed=fig(30))],
+        received_at=april_30 + hours(4),
+    )
+    assert kinds(alerts) == [("first_report", "killed", 40), ("revised_down", "killed", 30)]
 
 
 def test_story_sequence_emits_expected_kinds() -> None:
