@@ -10,15 +10,15 @@ import pytest
 from stream import training
 from stream.extract import scoring
 
-#: Leave-one-incident-out F1 floors. Figures: the goals of the generalization issue (the
-#: scores when written were killed 0.945, injured 0.908, hospitalized 0.884). Responsibility:
-#: the scores when written minus 0.03.
+#: Leave-one-incident-out F1 floors: the goals of the generalization issue, or the score when
+#: written minus 0.03 where that is higher. Scores when written: killed 0.954, injured 0.915,
+#: hospitalized 0.884, claimed_by 0.972, suspected 0.912, denied_by 0.870.
 CV_FLOORS = {
     "killed": 0.93,
     "injured": 0.90,
-    "hospitalized": 0.80,
-    "claimed_by": 0.80,
-    "suspected": 0.86,
+    "hospitalized": 0.85,
+    "claimed_by": 0.94,
+    "suspected": 0.88,
     "denied_by": 0.84,
 }
 
