@@ -140,10 +140,12 @@ def _word_pattern() -> re.Pattern[str]:
     word = lexicon.literal_alternation([*w.ones, *w.teens, *w.tens, *w.scales, "dozen"])
     multiplier = lexicon.literal_alternation([*w.scales, "dozen"])
     half = re.escape(w.half)
-    # "a dozen", "half a dozen", "a half-dozen", "half a million"
+    # "a dozen", "half a dozen", "a half-dozen", "half a million"; "two and a half million" is
+    # read whole (its "and a half" joins the words).
     head = rf"(?:(?:{half}\s+a|a\s+{half}|a|{half})(?:\s+|-)(?={multiplier}\b))?"
+    joint = rf"(?:-|\s+|\s+and\s+|\s+and\s+a\s+{half}\s+(?={multiplier}\b))"
     # Matched case-sensitively on the lower-cased text (much faster than IGNORECASE).
-    return re.compile(rf"(?<![\w-]){head}{word}(?:(?:-|\s+|\s+and\s+){word})*(?![\w]|-[a-z])")
+    return re.compile(rf"(?<![\w-]){head}{word}(?:{joint}{word})*(?![\w]|-[a-z])")
 
 
 @cache
@@ -170,6 +172,12 @@ def _words_value(phrase: str) -> int | None:
         return None  # a bare "hundred" or "million" is not a count
     if w.half in tokens[:2]:
         return _halved(tokens, w)
+    if w.half in tokens:  # "two and a half million" (its "and" is gone): 2.5 times the multiplier
+        at = tokens.index(w.half)
+        whole, rest = _words_value(" ".join(tokens[:at - 1])), tokens[at + 1:]
+        if tokens[at - 1] != "a" or whole is None or len(rest) != 1 or not (rest[0] == "dozen" or rest[0] in w.scales):
+            return None
+        return (2 * whole + 1) * w.factor(rest[0]) // 2
     if tokens[-1] == "dozen":
         head = tokens[:-1]
         if head in ([], ["a"]):
@@ -287,6 +295,8 @@ def parse_number(text: str) -> int | None:
     return None
 
 
+_AND_BEFORE = re.compile(r"\band\s+(?:a\s+)?$")
+
 _ECHO_BEFORE = re.compile(r"([A-Za-z][A-Za-z -]*?)\s*\($")
 _ECHO_OPEN = re.compile(r"\s*\(\s*$")
 _ECHO_CLOSE = re.compile(r"\s*\)")
@@ -386,9 +396,12 @@ def find_numbers(text: str) -> list[NumberMention]:
     if len(lowered) != len(text):  # rare non-ASCII case folding that changes length
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     words_found = False
+    half_heads = (_words().half, f"a {_words().half}")
     for match in _word_pattern().finditer(lowered):
         words_found = True
         start, end = match.span()
+        if lowered.startswith(half_heads, start) and _AND_BEFORE.search(lowered, max(0, start - 8), start):
+            continue  # "2 and a half million": half of the multiplier is no number on its own
         while start < end:  # "two three": "two", then "three" is read again
             mention = _word_mention(text, start, text[start:end])
             if mention is None:

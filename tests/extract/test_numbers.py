@@ -240,3 +240,16 @@ def test_find_vague_does_not_take_a_dozen_or_number_words() -> None:
 def test_new_fields_default_for_existing_callers() -> None:
     mention = NumberMention(5, 0, 1, "5", False)
     assert (mention.plus, mention.doubtful) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One and a half million people fled.", [1_500_000]),
+        ("Two and a half dozen homes burned.", [30]),
+        ("Rescue took two and a half hours.", [2]),  # no multiplier: the half is no number
+        ("Some 2 and a half million were hit.", [2]),  # never "half a million" on its own
+    ],
+)
+def test_and_a_half_is_read_with_its_whole_number(text: str, expected: list[int]) -> None:
+    assert values(text) == expected
