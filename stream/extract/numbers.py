@@ -368,12 +368,17 @@ def _word_mention(text: str, start: int, phrase: str) -> NumberMention | None:
     return None
 
 
+def _glued(text: str, start: int) -> bool:
+    """Digits at ``start`` continue the character before them ("7.8", "$4", "B40")."""
+    return text[start - 1] in _GLUED_BEFORE or text[start - 1].isalnum()
+
+
 def find_numbers(text: str) -> list[NumberMention]:
     """Every number in ``text``, in order, without overlaps."""
     found: list[NumberMention] = []
     for match in _digit_pattern().finditer(text):
         start = match.start()
-        if start > 0 and (text[start - 1] in _GLUED_BEFORE or text[start - 1].isalnum()):
+        if start > 0 and _glued(text, start):
             continue
         digits = match.group("int")
         if match.lastindex == 1 and digits.isdecimal() and (start == 0 or text[start - 1] != "("):
@@ -384,7 +389,7 @@ def find_numbers(text: str) -> list[NumberMention]:
             # "March 12 300": the strict reading of the same characters ("12", then "300").
             # Their end passed the pattern's closing lookahead, so endpos changes no match.
             for sub in _digit_pattern(strict=True).finditer(text, start, match.end()):
-                if sub.start() == start or not (text[sub.start() - 1] in _GLUED_BEFORE or text[sub.start() - 1].isalnum()):
+                if sub.start() == start or not _glued(text, sub.start()):
                     mention = _digit_mention(text, sub)
                     if mention is not None:
                         found.append(mention)
