@@ -18,6 +18,7 @@ incidents with one key a week apart.
 
 Each question has its module: ``places`` (where), ``kinds`` (what), ``dates`` (when) and
 ``scope`` (which sentences speak of other incidents); this one puts their answers together.
+``Scope`` and ``gazetteer`` stay importable from here for code written before the split.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from functools import cache
 from stream.extract import lexicon
 from stream.extract.dates import YEAR, may_hold_year, resolve_date
 from stream.extract.kinds import classify_kind, family_of, sentence_kinds
-from stream.extract.places import Place, locate, slug
+from stream.extract.places import Place, gazetteer, locate, slug
 from stream.extract.scope import (
     Scope,
     build_scope,
@@ -42,6 +43,9 @@ from stream.extract.text import Document
 from stream.models import IncidentDescriptor
 
 logger = logging.getLogger(__name__)
+
+# ``Scope`` and ``gazetteer`` are re-exported: they were imported from this module before the split.
+__all__ = ["IncidentAnalysis", "Place", "Scope", "analyse", "event_key", "gazetteer"]
 
 
 # --- descriptor and key -----------------------------------------------------------------

@@ -54,3 +54,12 @@ def test_storm_and_flood_reports_share_a_key() -> None:
     flood = extract(Article(id="s2", published="2022-06-03",
                             text="Floods in eastern Libya have killed 900 people, officials said, after the flooding."))
     assert storm.event_key is not None and storm.event_key == flood.event_key
+
+
+def test_names_imported_from_incident_before_the_split_still_resolve() -> None:
+    # Branches written before the split import these from ``incident``; they must be the same objects.
+    from stream.extract import incident, places, scope
+
+    assert incident.Scope is scope.Scope
+    assert incident.gazetteer is places.gazetteer
+    assert callable(incident.analyse) and callable(incident.event_key)
