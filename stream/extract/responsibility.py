@@ -632,9 +632,17 @@ def _hits(doc: Document, scope: Scope) -> list[_Hit]:
     hits: list[_Hit] = []
     for sentence in doc.sentences:
         found = _scan(sentence, scope)
-        # "Kyiv denied it was behind the attack": the suspicion cue sits inside the denial.
-        denying = {h.party for h in found if h.role == "denied" and h.cue >= 0 and h.blocked is None}
-        hits.extend(h for h in found if not (h.role == "suspected" and h.party in denying and h.cue >= 0))
+        # "Kyiv denied it was behind the attack": the suspicion cue sits inside (after the start
+        # of) the denial. "Moscow accused Kyiv of it, which Kyiv denied": the accusation comes
+        # first and stands; the guide lets a party be both suspected and denying.
+        denial_at: dict[str, int] = {}
+        for h in found:
+            if h.role == "denied" and h.cue >= 0 and h.blocked is None:
+                denial_at[h.party] = min(denial_at.get(h.party, h.cue_start), h.cue_start)
+        hits.extend(
+            h for h in found
+            if not (h.role == "suspected" and h.cue >= 0 and h.cue_start >= denial_at.get(h.party, len(h.sentence.text)))
+        )
     return hits
 
 
