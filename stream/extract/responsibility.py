@@ -466,6 +466,7 @@ class _Hit:
     distance: int = -1  # characters between the party and the cue (-1: weak hit)
     words: int = -1  # words between them
     after: bool = False  # the party stands after the cue ('blamed X'), not before ('X claimed')
+    anaphoric: bool = False  # the party is a pronoun subject standing for a group named before
     accuser: bool = False  # weak hit on the subject of an object-taking cue ('Iran blamed X')
 
 
@@ -476,12 +477,44 @@ _NAMING_TRIGGERS: tuple[str, ...] = (
 )
 
 
-def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
+#: How many sentences back a pronoun subject ('It later distanced itself') looks for its group.
+ANAPHORA_REACH = 2
+
+
+@cache
+def _anaphora_subject() -> re.Pattern[str]:
+    return re.compile(lexicon.load("responsibility")["anaphora_subject"])
+
+
+def _antecedent(doc: Document, sentence: Sentence) -> PartyMention | None:
+    """The group a pronoun subject opening ``sentence`` stands for: the last non-state party
+    (listed or read from the sentence) named in the ANAPHORA_REACH body sentences before it,
+    spanning the pronoun."""
+    m = _anaphora_subject().match(sentence.text)
+    if m is None:
+        return None
+    for back in range(1, ANAPHORA_REACH + 1):
+        i = sentence.index - back
+        if i < 0 or doc.sentences[i].kind == "title":
+            return None
+        text = doc.sentences[i].text
+        known = find_parties(text)
+        groups = sorted(
+            (p for p in known + find_named_parties(text, known) if not p.is_state), key=lambda p: p.start
+        )
+        if groups:
+            return PartyMention(groups[-1].party, m.start(), m.end(), False)
+    return None
+
+
+def _scan(sentence: Sentence, scope: Scope, *, antecedent: PartyMention | None = None) -> list[_Hit]:
     text = sentence.text
     lowered = sentence.lowered
     # Parties first: one regex pass, cheaper than testing every cue trigger, and most
     # sentences name no party. Then each trigger once; the cues it opens are tried, in order.
     parties = find_parties(text)
+    if antecedent is not None:
+        parties.insert(0, antecedent)
     known = {(p.start, p.end) for p in parties}
     if lexicon.contains_any(lowered, _NAMING_TRIGGERS):
         named = find_named_parties(text, parties)
@@ -508,6 +541,7 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
 
     def hit(p: PartyMention, index: int, role: Role, blocked: str | None, span: tuple[int, int] | None) -> None:
         h = _Hit(p.party, role, sentence, index, blocked, p.is_state, (p.start, p.end) in known)
+        h.anaphoric = p is antecedent
         if span is not None:
             h.cue_start = span[0]
             h.after = p.start >= span[1]
@@ -631,7 +665,7 @@ class PartyCandidate:
 def _hits(doc: Document, scope: Scope) -> list[_Hit]:
     hits: list[_Hit] = []
     for sentence in doc.sentences:
-        found = _scan(sentence, scope)
+        found = _scan(sentence, scope, antecedent=_antecedent(doc, sentence))
         # "Kyiv denied it was behind the attack": the suspicion cue sits inside (after the start
         # of) the denial. "Moscow accused Kyiv of it, which Kyiv denied": the accusation comes
         # first and stands; the guide lets a party be both suspected and denying.
@@ -717,6 +751,8 @@ def _features(
             f[f"blocked:{block}"] = 1.0
     if all(scope.is_other_sentence(h.sentence) for h in group):
         f["other_incident"] = 1.0
+    if linked and all(h.anaphoric for h in linked):
+        f["via_pronoun"] = 1.0
     if any(h.accuser for h in group) and not linked:
         f["accuser"] = 1.0
     first = group[0]

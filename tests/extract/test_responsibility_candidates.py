@@ -210,3 +210,17 @@ def test_scores_rank_a_clear_suspicion_above_a_doubted_one() -> None:
     [clear] = [c for c in candidates("Police blamed Boko Haram for the bombing.") if c.role == "suspected"]
     [doubted] = [c for c in candidates("Police doubted that Boko Haram was behind the bombing.") if c.role == "suspected"]
     assert score(clear, models) > 0.5 > score(doubted, models)
+
+
+def test_a_pronoun_subject_stands_for_the_group_named_just_before() -> None:
+    e = run("The Red Hand Militia had first claimed responsibility for the bombing. It later distanced itself "
+            "from the attack.")
+    assert e.claimed_by == ["Red Hand Militia"] and e.denied_by == ["Red Hand Militia"]
+    [denial] = [c for c in candidates("Hamas was named in the first reports. It later denied any involvement.")
+                if c.role == "denied"]
+    assert denial.party == "Hamas" and denial.features["via_pronoun"] == 1.0
+
+
+def test_a_pronoun_without_a_group_before_it_names_no_one() -> None:
+    e = run("It is not clear who carried out the bombing. It denied any involvement, a spokesman said.")
+    assert e.denied_by == []
