@@ -9,6 +9,13 @@ involvement". Cues are ignored when negated ("no group has claimed responsibilit
 habitual ("Tehran often accuses Israel"), or about another incident (see ``incident.Scope``).
 State actors only fill strict cues (a country named in a sentence is usually a place).
 A party that claimed is not also listed as suspected.
+
+Matching is kept apart from choosing: the cue rules only propose (party, role) candidates
+(``party_candidates``), each aggregated over the article's sentences and described by
+features (cue strength, distance and direction, blocking and doubt markers, sentence
+position, party kind, other roles, channel); one logistic model per role (``claimed_by``,
+``suspected``, ``denied_by`` in ``data/models.json``, fitted by ``tollwatch train`` on
+``training_rows``) decides which hold. A blocked cue is a feature, not a silent drop.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ _LIST_GLUE = re.compile(r"^(?:\s*\([^)]{1,20}\))?\s*(?:,|and|or|as well as|along
 
 @dataclass(frozen=True, slots=True)
 class Cue:
+    name: str  # the scorer's feature 'cue:<name>'
+    strong: bool  # states the role outright ('claimed responsibility'), not a hint ('investigating')
     role: Role
     pattern: re.Pattern[str]
     direction: Direction
@@ -119,6 +128,8 @@ class _Rules:
     channels: tuple[tuple[str, re.Pattern[str]], ...]
     locative: re.Pattern[str]
     claim_words: re.Pattern[str]
+    doubt: re.Pattern[str]
+    hearsay: re.Pattern[str]
     trigger_groups: tuple[_TriggerGroup, ...]  # every cue trigger, grouped (see ``_group_triggers``)
     untriggered_cues: tuple[int, ...]  # cues tried in every sentence that has some trigger
 
@@ -216,6 +227,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
 
     cues = tuple(
         Cue(
+            name=c["name"],
+            strong=bool(c["strong"]),
             role=c["role"],
             pattern=rx(lexicon.guarded(c["pattern"])),
             direction=c["direction"],
@@ -242,6 +255,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         attack_ref=rx(lexicon.guarded(data["attack_ref"])),
         channels=channels,
         locative=rx(rf"\b{preps}\s+(?:the\s+)?$"),
+        doubt=rx(lexicon.guarded(data["doubt"])),
+        hearsay=rx(lexicon.guarded(data["hearsay"])),
         trigger_groups=_group_triggers({
             trigger: tuple(i for i, cue in enumerate(cues) if trigger in cue.triggers)
             for trigger in sorted({t for cue in cues for t in cue.triggers})
@@ -286,6 +301,7 @@ class _NameRules:
     stopwords: frozenset[str]
     self_named: re.Pattern[str]
     state_agents: re.Pattern[str]
+    agent_noun: re.Pattern[str]  # one of the state_agents nouns, alone ('Army' in 'Pakistan Army')
     demonyms: dict[str, str]
 
 
@@ -307,6 +323,7 @@ def _name_rules() -> _NameRules:
             r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
             + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
         ),
+        agent_noun=re.compile(lexicon.alternation(data["state_agents"]), re.IGNORECASE),
         demonyms=demonyms,
     )
 
@@ -320,13 +337,29 @@ def normalise_party_name(name: str) -> str:
     return " ".join(name.split())
 
 
+def _resolve_name(name: str, rules: _NameRules) -> tuple[str, bool]:
+    """Canonical party of a name read from a sentence: its alias entry, else the state it is
+    an organ of ('Pakistan Army' -> Pakistan), else the name itself (an unlisted group)."""
+    resolved = canonical_party(name)
+    if resolved is not None:
+        return resolved
+    head, _, last = name.rpartition(" ")
+    if head and rules.agent_noun.fullmatch(last):
+        owner = canonical_party(head)
+        if owner is not None and owner[1]:
+            return owner
+    return name, False
+
+
 def find_named_parties(text: str, known: list[PartyMention]) -> list[PartyMention]:
     """Parties the alias table does not list, read from the sentence: a capitalised name that
-    ends in a group noun, a name after 'a group calling itself', and a state named by its
-    demonym before 'agents', 'forces', 'government' ('Israeli agents' -> Israel). A name that
-    is an alias maps to its canonical party. Mentions overlapping ``known`` are skipped."""
+    ends in a group noun, a name after 'a group calling itself' / 'a group called', and a state
+    named by its demonym before 'agents', 'forces', 'government' ('Israeli agents' -> Israel).
+    A name that is an alias maps to its canonical party. Mentions overlapping a known group are
+    skipped; a name may contain a known state ('Western Sahara Liberation Army': the caller
+    drops the state mention inside it)."""
     rules = _name_rules()
-    taken = [(p.start, p.end) for p in known]
+    taken = [(p.start, p.end) for p in known if not p.is_state]
     found: list[PartyMention] = []
 
     def free(start: int, end: int) -> bool:
@@ -340,8 +373,7 @@ def find_named_parties(text: str, known: list[PartyMention]) -> list[PartyMentio
         if len(words) < 2 or words[0] in rules.stopwords:
             return
         name = " ".join(words)
-        resolved = canonical_party(name)
-        party, is_state = resolved if resolved is not None else (name, False)
+        party, is_state = _resolve_name(name, rules)
         if free(start, end):
             found.append(PartyMention(party, start, end, is_state))
             taken.append((start, end))
@@ -350,6 +382,7 @@ def find_named_parties(text: str, known: list[PartyMention]) -> list[PartyMentio
         add(m.group("name"), m.start("name"), m.end("name"))
     for m in rules.unknown_group.finditer(text):
         add(m.group(0), m.start(), m.end())
+    taken.extend((p.start, p.end) for p in known if p.is_state)
     for m in rules.state_agents.finditer(text):
         if free(m.start(), m.end()):
             found.append(PartyMention(rules.demonyms[m.group("demonym")], m.start(), m.end(), True))
@@ -429,6 +462,12 @@ class _Hit:
     blocked: str | None  # negated, conditional, habitual, historical; None when not
     is_state: bool
     known: bool  # in the alias table (False: a name read from the sentence)
+    cue_start: int = -1  # where the cue starts in the sentence (-1: weak hit)
+    distance: int = -1  # characters between the party and the cue (-1: weak hit)
+    words: int = -1  # words between them
+    after: bool = False  # the party stands after the cue ('blamed X'), not before ('X claimed')
+    anaphoric: bool = False  # the party is a pronoun subject standing for a group named before
+    accuser: bool = False  # weak hit on the subject of an object-taking cue ('Iran blamed X')
 
 
 #: Words that make a sentence worth reading for parties the alias table does not know.
@@ -438,15 +477,54 @@ _NAMING_TRIGGERS: tuple[str, ...] = (
 )
 
 
-def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
+#: How many sentences back a pronoun subject ('It later distanced itself') looks for its group.
+ANAPHORA_REACH = 2
+
+
+@cache
+def _anaphora_subject() -> re.Pattern[str]:
+    return re.compile(lexicon.load("responsibility")["anaphora_subject"])
+
+
+def _antecedent(doc: Document, sentence: Sentence) -> PartyMention | None:
+    """The group a pronoun subject opening ``sentence`` stands for: the last non-state party
+    (listed or read from the sentence) named in the ANAPHORA_REACH body sentences before it,
+    spanning the pronoun."""
+    m = _anaphora_subject().match(sentence.text)
+    if m is None:
+        return None
+    for back in range(1, ANAPHORA_REACH + 1):
+        i = sentence.index - back
+        if i < 0 or doc.sentences[i].kind == "title":
+            return None
+        text = doc.sentences[i].text
+        known = find_parties(text)
+        groups = sorted(
+            (p for p in known + find_named_parties(text, known) if not p.is_state), key=lambda p: p.start
+        )
+        if groups:
+            return PartyMention(groups[-1].party, m.start(), m.end(), False)
+    return None
+
+
+def _scan(sentence: Sentence, scope: Scope, *, antecedent: PartyMention | None = None) -> list[_Hit]:
     text = sentence.text
     lowered = sentence.lowered
     # Parties first: one regex pass, cheaper than testing every cue trigger, and most
     # sentences name no party. Then each trigger once; the cues it opens are tried, in order.
     parties = find_parties(text)
+    if antecedent is not None:
+        parties.insert(0, antecedent)
     known = {(p.start, p.end) for p in parties}
     if lexicon.contains_any(lowered, _NAMING_TRIGGERS):
-        parties = sorted(parties + find_named_parties(text, parties), key=lambda p: p.start)
+        named = find_named_parties(text, parties)
+        if named:
+            # A state named inside a group's name ('Western Sahara Liberation Army') is no party.
+            parties = [
+                p for p in parties
+                if not (p.is_state and any(n.start <= p.start and p.end <= n.end for n in named))
+            ]
+            parties = sorted(parties + named, key=lambda p: p.start)
     if not parties:
         return []
     rules = _rules(sentence.plain_ascii)
@@ -461,11 +539,20 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
         return []
     hits: list[_Hit] = []
 
-    def hit(p: PartyMention, index: int, role: Role, blocked: str | None) -> None:
-        hits.append(_Hit(p.party, role, sentence, index, blocked, p.is_state, (p.start, p.end) in known))
+    def hit(p: PartyMention, index: int, role: Role, blocked: str | None, span: tuple[int, int] | None) -> None:
+        h = _Hit(p.party, role, sentence, index, blocked, p.is_state, (p.start, p.end) in known)
+        h.anaphoric = p is antecedent
+        if span is not None:
+            h.cue_start = span[0]
+            h.after = p.start >= span[1]
+            between = text[span[1]:p.start] if h.after else text[p.end:span[0]]
+            h.distance = len(between)
+            h.words = len(between.split())
+        hits.append(h)
 
     has_attack_ref: bool | None = None
     roles_seen: set[Role] = set()
+    subjects: set[tuple[int, int]] = set()
     for index in sorted(opened.union(rules.untriggered_cues)):
         cue = rules.cues[index]
         if cue.attack_ref:
@@ -478,20 +565,24 @@ def _scan(sentence: Sentence, scope: Scope) -> list[_Hit]:
                 if cue.outlet_only and not rules.outlets.fullmatch(text, p.start, p.end):
                     continue
                 m = cue.pattern.match(text, p.end)
-                if m is not None and not p.is_state:
+                if m is not None and (cue.states or not p.is_state):
                     roles_seen.add(cue.role)
-                    hit(p, index, cue.role, _blocked(sentence, p.start, scope, rules, cue.role))
+                    hit(p, index, cue.role, _blocked(sentence, p.start, scope, rules, cue.role), (p.end, m.end()))
             continue
         for m in cue.pattern.finditer(text):
             roles_seen.add(cue.role)
             blocked = _blocked(sentence, m.start(), scope, rules, cue.role)
             for p in _linked(text, parties, cue, (m.start(), m.end()), rules):
-                hit(p, index, cue.role, blocked)
+                hit(p, index, cue.role, blocked, (m.start(), m.end()))
+            if cue.direction == "after":
+                # 'Iran blamed X': the party just before an object-taking cue is its subject.
+                subjects.update((p.start, p.end) for p in parties if p.end <= m.start() and m.start() - p.end <= 40)
     linked = {(h.party, h.role) for h in hits}
     for role in roles_seen:
         for p in parties:
             if (p.party, role) not in linked and not p.is_state:
-                hit(p, -1, role, None)
+                hit(p, -1, role, None, None)
+                hits[-1].accuser = (p.start, p.end) in subjects
                 linked.add((p.party, role))
     return hits
 
@@ -547,37 +638,45 @@ class Responsibility:
     attributions: list[Attribution]
 
 
-#: The model that scores (party, role) candidates; ``role:<role>`` features give each role
-#: its own bias.
-RESPONSIBILITY_MODEL = "responsibility"
-#: The gold list each role fills.
+#: The gold list each role fills; also the name of the role's model in ``data/models.json``.
 ROLE_FIELDS: dict[Role, str] = {"claimed": "claimed_by", "suspected": "suspected", "denied": "denied_by"}
+MODEL_NAMES: tuple[str, ...] = tuple(ROLE_FIELDS.values())
 _BLOCKS: tuple[str, ...] = ("negated", "conditional", "habitual", "historical")
+#: The first body sentences: where a report states what it knows best.
+LEDE_SENTENCES = 2
+#: Channels that are a group's own media (a claim through them is the group's).
+_OUTLET_CHANNELS = frozenset({"Amaq", "Al-Furqan", "Nashir"})
 
 
 @dataclass(slots=True)
 class PartyCandidate:
-    """One party in one role, with every sentence that may say so, and its features."""
+    """One party in one role, aggregated over every sentence that may say so: the rules'
+    *match*; whether it holds is the role model's *choice* (``extract_responsibility``)."""
 
     party: str
     role: Role
-    hits: list[_Hit]
     features: dict[str, float]
-
-    @property
-    def evidence(self) -> Sentence:
-        """The first sentence whose cue links the party unblocked, else the first hit's."""
-        strong = [h for h in self.hits if h.cue >= 0 and h.blocked is None]
-        return (strong or self.hits)[0].sentence
+    evidence: str  # the sentence that states it best (see ``_best``)
+    channel: str | None  # where a claim or denial was made (Amaq, statement, Telegram, ...)
+    evidence_index: int  # that sentence's index in the document
+    hits: list[_Hit]
 
 
 def _hits(doc: Document, scope: Scope) -> list[_Hit]:
     hits: list[_Hit] = []
     for sentence in doc.sentences:
-        found = _scan(sentence, scope)
-        # "Kyiv denied it was behind the attack": the suspicion cue sits inside the denial.
-        denying = {h.party for h in found if h.role == "denied" and h.cue >= 0 and h.blocked is None}
-        hits.extend(h for h in found if not (h.role == "suspected" and h.party in denying and h.cue >= 0))
+        found = _scan(sentence, scope, antecedent=_antecedent(doc, sentence))
+        # "Kyiv denied it was behind the attack": the suspicion cue sits inside (after the start
+        # of) the denial. "Moscow accused Kyiv of it, which Kyiv denied": the accusation comes
+        # first and stands; the guide lets a party be both suspected and denying.
+        denial_at: dict[str, int] = {}
+        for h in found:
+            if h.role == "denied" and h.cue >= 0 and h.blocked is None:
+                denial_at[h.party] = min(denial_at.get(h.party, h.cue_start), h.cue_start)
+        hits.extend(
+            h for h in found
+            if not (h.role == "suspected" and h.cue >= 0 and h.cue_start >= denial_at.get(h.party, len(h.sentence.text)))
+        )
     return hits
 
 
@@ -587,9 +686,91 @@ def _is_broader(party: str, other: str) -> bool:
     return party != other and party.lower() in other.lower()
 
 
+def _best(hits: list[_Hit]) -> _Hit:
+    """The hit that states the role best: linked and unblocked, strong cue, nearest."""
+    rules = _rules()
+
+    def rank(h: _Hit) -> tuple[int, int, int, int]:
+        strong = h.cue >= 0 and rules.cues[h.cue].strong
+        return (h.cue < 0, h.blocked is not None, not strong, h.distance)
+
+    return min(hits, key=rank)
+
+
+def _quoted(text: str, position: int) -> bool:
+    """Whether ``position`` lies inside a quotation (an odd number of quote marks before it)."""
+    before = text[:position]
+    return before.count('"') % 2 == 1 or before.count("\u201c") > before.count("\u201d")
+
+
+def _features(
+    group: list[_Hit],
+    *,
+    scope: Scope,
+    lede: frozenset[int],
+    other_roles: set[Role],
+    mentions: int,
+    channel: str | None,
+    broader: bool,
+) -> dict[str, float]:
+    """What the role model sees of one (party, role): how strongly and how near cues link the
+    party, what blocks or doubts them, where they stand, what kind of party it is."""
+    rules = _rules()
+    linked = [h for h in group if h.cue >= 0 and h.blocked is None]
+    blocked = [h for h in group if h.cue >= 0 and h.blocked is not None]
+    clear = [h for h in linked if not scope.is_other_sentence(h.sentence)]
+    f: dict[str, float] = {
+        "linked": math.log1p(len(linked)),
+        "clear": math.log1p(len(clear)),
+        "n_sentences": math.log1p(len({h.sentence.index for h in group})),
+        "n_mentions": math.log1p(mentions),
+    }
+    if not linked:
+        f["weak_only"] = 1.0
+    if clear:
+        cues = [rules.cues[h.cue] for h in clear]
+        f["strong_cue" if any(c.strong for c in cues) else "weak_cue_only"] = 1.0
+        nearest = min(clear, key=lambda h: h.distance)
+        f["nearness"] = math.exp(-nearest.distance / 40.0)
+        f["far_words"] = 1.0 if nearest.words > 8 else 0.0
+        f["party_after_cue" if nearest.after else "party_before_cue"] = 1.0
+        for h in clear:
+            if h.sentence.kind == "body":
+                f["in_lede" if h.sentence.index in lede else "in_body"] = 1.0
+            else:
+                f[f"in_{h.sentence.kind}"] = 1.0
+        sentence_rules = _rules(nearest.sentence.plain_ascii)
+        if sentence_rules.doubt.search(nearest.sentence.text):
+            f["doubt"] = 1.0
+        if sentence_rules.hearsay.search(nearest.sentence.text):
+            f["hearsay"] = 1.0
+        if _quoted(nearest.sentence.text, nearest.cue_start):
+            f["quoted"] = 1.0
+    for block in _BLOCKS:
+        if any(h.blocked == block for h in blocked):
+            f[f"blocked:{block}"] = 1.0
+    if all(scope.is_other_sentence(h.sentence) for h in group):
+        f["other_incident"] = 1.0
+    if linked and all(h.anaphoric for h in linked):
+        f["via_pronoun"] = 1.0
+    if any(h.accuser for h in group) and not linked:
+        f["accuser"] = 1.0
+    first = group[0]
+    f["kind:state" if first.is_state else "kind:group" if first.known else "kind:unlisted"] = 1.0
+    for other in other_roles:
+        f[f"also_{other}"] = 1.0
+    if channel is not None:
+        f["channel_outlet" if channel in _OUTLET_CHANNELS else "channel"] = 1.0
+    if broader:
+        f["broader_than_another"] = 1.0
+    return f
+
+
 def party_candidates(doc: Document, scope: Scope) -> list[PartyCandidate]:
-    """Every (party, role) some sentence may state, with features for the scorer."""
+    """Every (party, role) some sentence may state, with features for the role's model."""
     hits = _hits(doc, scope)
+    if not hits:
+        return []
     grouped: dict[tuple[str, Role], list[_Hit]] = {}
     for h in hits:
         grouped.setdefault((h.party, h.role), []).append(h)
@@ -600,69 +781,82 @@ def party_candidates(doc: Document, scope: Scope) -> list[PartyCandidate]:
     mentions: dict[str, int] = {}
     for h in hits:
         mentions[h.party] = mentions.get(h.party, 0) + 1
+    lede = frozenset([s.index for s in doc.sentences if s.kind == "body"][:LEDE_SENTENCES])
     candidates: list[PartyCandidate] = []
     for (party, role), group in grouped.items():
-        linked = [h for h in group if h.cue >= 0 and h.blocked is None]
-        blocked = [h for h in group if h.cue >= 0 and h.blocked is not None]
-        clear = [h for h in linked if not scope.is_other_sentence(h.sentence)]
-        f: dict[str, float] = {f"role:{role}": 1.0}
-        f[f"{role}|clear"] = math.log1p(len(clear))
-        f["clear"] = math.log1p(len(clear))
-        f["linked"] = math.log1p(len(linked))
-        if not linked:
-            f[f"{role}|weak_only"] = 1.0
-        for block in _BLOCKS:
-            if not linked and blocked and all(h.blocked == block for h in blocked):
-                f[f"{role}|blocked:{block}"] = 1.0
-        if group and all(scope.is_other_sentence(h.sentence) for h in group):
-            f["other_incident"] = 1.0
-        if group[0].is_state:
-            f[f"{role}|state"] = 1.0
-        if not group[0].known:
-            f["unlisted_name"] = 1.0
-        kinds = {h.sentence.kind for h in clear}
-        for kind in kinds:
-            f[f"in_{kind}"] = 1.0
-        f["n_sentences"] = math.log1p(len({h.sentence.index for h in group}))
-        f["n_mentions"] = math.log1p(mentions[party])
-        for other_role in roles_of.get(party, set()) - {role}:
-            f[f"{role}|also_{other_role}"] = 1.0
-        if any(_is_broader(party, o) for (o, r) in grouped if r == role):
-            f["broader_than_another"] = 1.0
-        candidates.append(PartyCandidate(party, role, group, f))
+        best = _best(group)
+        channel = _channel(doc, party, best.sentence) if role != "suspected" and best.cue >= 0 else None
+        features = _features(
+            group,
+            scope=scope,
+            lede=lede,
+            other_roles=roles_of.get(party, set()) - {role},
+            mentions=mentions[party],
+            channel=channel,
+            broader=any(_is_broader(party, o) for (o, r) in grouped if r == role),
+        )
+        candidates.append(PartyCandidate(party, role, features, best.sentence.text, channel, best.sentence.index, group))
     return candidates
+
+
+def model_features(candidate: PartyCandidate, role: Role) -> dict[str, float]:
+    """The candidate's features as the model of ``role`` sees them.
+
+    Denials are rare (about a dozen candidates in all the labelled data), too few to fit a
+    model on their own; what makes a cue believable (near, strong, unblocked, in the body) is
+    much the same for every role. So each role's model is fitted on every role's candidates
+    (Daume's feature augmentation): the shared features, plus a copy prefixed ``own:`` when
+    the candidate is of the model's role, or a ``role:<other>`` flag when it is not. The
+    shared weights learn from all roles; the ``own:`` weights, what is particular to one.
+    """
+    if candidate.role == role:
+        augmented = dict(candidate.features)
+        augmented.update({f"own:{name}": value for name, value in candidate.features.items()})
+        return augmented
+    return {**candidate.features, f"role:{candidate.role}": 1.0}
+
+
+def score(candidate: PartyCandidate, models: scoring.ModelSet) -> float:
+    """Probability that ``candidate``'s party holds its role, by that role's model."""
+    return models.get(ROLE_FIELDS[candidate.role]).score(model_features(candidate, candidate.role))
 
 
 def training_rows(
     doc: Document, scope: Scope, gold: Mapping[str, Any]
 ) -> dict[str, list[tuple[dict[str, float], int]]]:
-    """Rows of the responsibility model: each candidate, labelled 1 when the gold list of its
-    role names the party."""
-    rows = [
-        (c.features, int(c.party in (gold.get(ROLE_FIELDS[c.role]) or ())))
-        for c in party_candidates(doc, scope)
-    ]
-    return {RESPONSIBILITY_MODEL: rows}
+    """Rows of the three role models (``claimed_by``, ``suspected``, ``denied_by``): every
+    candidate, as that model sees it (``model_features``), labelled 1 when the gold list of
+    the candidate's own role names the party."""
+    candidates = party_candidates(doc, scope)
+    rows: dict[str, list[tuple[dict[str, float], int]]] = {}
+    for role, name in ROLE_FIELDS.items():
+        rows[name] = [
+            (model_features(c, role), int(c.party in (gold.get(ROLE_FIELDS[c.role]) or ()))) for c in candidates
+        ]
+    return rows
 
 
 def extract_responsibility(
     doc: Document, scope: Scope, *, models: scoring.ModelSet | None = None
 ) -> Responsibility:
-    """Parties claiming, suspected of, or denying the incident, in order found."""
-    model = (models or scoring.bundled()).get(RESPONSIBILITY_MODEL)
-    chosen = [c for c in party_candidates(doc, scope) if model.score(c.features) >= model.threshold]
+    """Parties claiming, suspected of, or denying the incident, in order found: each
+    candidate kept when its role's model scores it at or above the model's threshold."""
+    model_set = models or scoring.bundled()
+    chosen = [
+        c for c in party_candidates(doc, scope)
+        if score(c, model_set) >= model_set.get(ROLE_FIELDS[c.role]).threshold
+    ]
     # "claimed by the Islamic State's Khorasan branch": the branch the article names is meant,
     # not also the movement it belongs to.
     chosen = [c for c in chosen if not any(o.role == c.role and _is_broader(c.party, o.party) for o in chosen)]
-    chosen.sort(key=lambda c: (c.evidence.index, ROLES.index(c.role)))
+    chosen.sort(key=lambda c: (c.evidence_index, ROLES.index(c.role)))
     claimed = [c.party for c in chosen if c.role == "claimed"]
-    suspected = [c.party for c in chosen if c.role == "suspected" and c.party not in claimed]
+    # The guide: a group that claimed is listed as claimant only, even when also blamed.
+    chosen = [c for c in chosen if not (c.role == "suspected" and c.party in claimed)]
+    suspected = [c.party for c in chosen if c.role == "suspected"]
     denied = [c.party for c in chosen if c.role == "denied"]
-    attributions: list[Attribution] = []
-    for c in chosen:
-        if c.role == "suspected" and c.party in claimed:
-            continue
-        evidence = c.evidence
-        channel = _channel(doc, c.party, evidence) if c.role == "claimed" else None
-        attributions.append(Attribution(party=c.party, role=c.role, channel=channel, evidence=evidence.text))
+    attributions = [
+        Attribution(party=c.party, role=c.role, channel=c.channel if c.role == "claimed" else None, evidence=c.evidence)
+        for c in chosen
+    ]
     return Responsibility(claimed, suspected, denied, attributions)

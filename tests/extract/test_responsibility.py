@@ -161,19 +161,20 @@ def test_demonym_agents_and_capitals_resolve_to_countries() -> None:
     assert "Iran" not in e.suspected  # the accuser is not a suspect
 
 
-def test_a_negated_claim_scores_below_a_clear_one() -> None:
+def test_the_role_models_load_and_rank_a_clear_claim_above_a_negated_one() -> None:
     from stream.extract import scoring
     from stream.extract.incident import analyse
-    from stream.extract.responsibility import RESPONSIBILITY_MODEL, party_candidates
+    from stream.extract.responsibility import MODEL_NAMES, party_candidates, score
     from stream.extract.text import clean
 
-    model = scoring.bundled().get(RESPONSIBILITY_MODEL)
+    models = scoring.bundled()
+    assert set(MODEL_NAMES) == {"claimed_by", "suspected", "denied_by"} <= set(models.models)
 
     def claim_score(text: str) -> float:
         doc = clean(text)
         scope = analyse(doc, published=None).scope
         [claim] = [c for c in party_candidates(doc, scope) if c.role == "claimed"]
-        return model.score(claim.features)
+        return score(claim, models)
 
     clear = claim_score("Al-Shabaab claimed responsibility for the truck bombing in Mogadishu.")
     negated = claim_score("No group, including al-Shabaab, has claimed responsibility for the truck bombing.")
