@@ -1,6 +1,6 @@
 """Fit the extractor's scorers on labelled corpora, and measure them honestly.
 
-``tollwatch train`` fits one logistic model per choice (figure fields, responsibility roles)
+``tollwatch train`` fits every scorer (the figure choice model, one model per responsibility role)
 on every labelled article and writes ``stream/extract/data/models.json``. ``tollwatch eval
 --cv`` runs leave-one-incident-out cross-validation: for each incident, the models are
 fitted on all *other* incidents and score the held-out one, so a rule or feature that only
@@ -11,16 +11,16 @@ features are computed once; the folds only refit and rescore.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from stream.evaluation import GoldRecord, SystemScores, load_gold, score_system
-from stream.extract import casualties, extract, scoring
+from stream.extract import casualties, extract, responsibility, scoring
 from stream.extract.incident import analyse
 from stream.extract.text import clean
-from stream.models import Article, Extraction
+from stream.models import Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +33,6 @@ L2 = 1.0
 
 Row = tuple[dict[str, float], int]
 Group = tuple[list[dict[str, float]], int]
-RowSource = Callable[..., dict[str, list[Row]]]
-
-
-def _row_sources() -> list[RowSource]:
-    """The modules whose choices are learned; each gives ``training_rows(doc, scope, gold)``."""
-    from stream.extract import responsibility
-
-    sources: list[RowSource] = []
-    if hasattr(responsibility, "training_rows"):
-        sources.append(responsibility.training_rows)
-    return sources
 
 
 @dataclass(slots=True)
@@ -60,14 +49,12 @@ class LabelledArticle:
 def featurize(records: Iterable[GoldRecord]) -> list[LabelledArticle]:
     """Each article's candidate rows for every model (the slow part, done once)."""
     out: list[LabelledArticle] = []
-    sources = _row_sources()
     for record in records:
         doc = clean(record.article.text, title=record.article.title)
         scope = analyse(doc, published=record.article.dated_to_the_day).scope
         item = LabelledArticle(record)
-        for source in sources:
-            for name, rows in source(doc, scope, record.gold).items():
-                item.rows.setdefault(name, []).extend(rows)
+        for name, rows in responsibility.training_rows(doc, scope, record.gold).items():
+            item.rows.setdefault(name, []).extend(rows)
         for name, groups in casualties.training_groups(doc, scope, record.gold).items():
             item.groups.setdefault(name, []).extend(groups)
         out.append(item)
@@ -128,10 +115,6 @@ def cross_validate(records: Sequence[GoldRecord]) -> CrossValidation:
                 predictions[a.record.article.id] = extract(a.record.article, models=models)
     scores = score_system(list(records), lambda article: predictions[article.id])
     return CrossValidation(folds=len(events), articles=len(records), scores=scores, predictions=predictions)
-
-
-def predict_with(models: scoring.ModelSet) -> Callable[[Article], Extraction]:
-    return lambda article: extract(article, models=models)
 
 
 def describe(models: scoring.ModelSet, *, top: int = 8) -> str:

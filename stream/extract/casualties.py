@@ -38,10 +38,10 @@ logger = logging.getLogger(__name__)
 FIGURE_MODEL = "figure"
 #: A candidate at least this likely relative to the chosen value is reported in ``also``.
 ALSO_SHARE = 0.25
-#: Flags that count against a value only when every mention of it carries them.
+#: Flags that count against a value only when every mention of it carries them (the flags of
+#: ``VETO_FLAGS`` never reach a candidate).
 _DOUBT_FLAGS: tuple[str, ...] = (
-    "subset", "subset_noun", "increment", "attacker_or_weapon", "historical", "forecast", "missing",
-    "combined", "other_incident", "other_place", "stale", "claimant", "title", "caption", "quoted",
+    "subset", "subset_noun", "attacker_or_weapon", "missing", "other_place", "stale", "title", "caption", "quoted",
 )
 
 
