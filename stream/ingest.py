@@ -54,13 +54,11 @@ def parse_plain_text(text: str, *, article_id: str, source: str | None = None) -
     text = text.lstrip("\ufeff")
     first, _, _rest = text.partition("\n")
     title: str | None = None
-    published: dt.datetime | None = None
+    published: str | None = None  # read by Article, with its precision (a date line is a day)
     if match := _DATE_LINE.match(first):
-        published = dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC)
-        title = match.group(2)
+        published, title = match.group(1), match.group(2)
     elif match := _EPOCH_LINE.match(first):
-        published = dt.datetime.fromtimestamp(int(match.group(1)), tz=dt.UTC)
-        title = match.group(2)
+        published, title = match.group(1), match.group(2)
     elif _looks_like_headline(first):
         title = first.strip()
     return Article(id=article_id, title=title, text=text, published=published, source=source)

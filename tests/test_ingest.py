@@ -74,3 +74,11 @@ def test_seed_formats(seeds_dir: Path) -> None:
     assert articles["001"].published is not None and articles["001"].published.date() == dt.date(2024, 1, 4)
     assert articles["002"].title and articles["002"].published is None
     assert articles["003"].title is None and articles["004"].title is None
+
+
+def test_date_lines_keep_the_precision_they_state() -> None:
+    from stream.models import DatePrecision
+
+    day = parse_plain_text(" date 2025-05-01 Flood in the valley\nWater rose.", article_id="d")
+    stamp = parse_plain_text("1700000000 Flood in the valley\nWater rose.", article_id="e")
+    assert (day.published_precision, stamp.published_precision) == (DatePrecision.DAY, DatePrecision.SECOND)
