@@ -25,7 +25,14 @@ KIND_FIELDS: dict[AlertKind, tuple[str, ...]] = {
     AlertKind.CLAIM: ("claimed_by",),
     AlertKind.SUSPECT: ("suspected",),
     AlertKind.DENIAL: ("denied_by",),
+    AlertKind.CORROBORATED: FIGURE_FIELDS,
+    AlertKind.MERGED: ("event_key",),
 }
+
+#: Alert kinds whose ``current`` is a count (the rest carry a name or a key).
+FIGURE_KINDS: frozenset[AlertKind] = frozenset(
+    {AlertKind.FIRST_REPORT, AlertKind.REVISED_UP, AlertKind.REVISED_DOWN, AlertKind.CONFLICT, AlertKind.CORROBORATED}
+)
 
 #: How a count is named in "<noun> revised up to ..." and "conflicting <noun>s".
 FIELD_NOUNS: dict[str, str] = {
@@ -65,6 +72,7 @@ def headline(
     source: str | None = None,
     channel: str | None = None,
     conflicting_sources: Sequence[str] = (),
+    sources: int | None = None,
 ) -> str:
     """One human line, e.g. ``Kerman, Iran — bombing: death toll revised down to 84 (was at
     least 103) — source.com``.
@@ -98,6 +106,11 @@ def headline(
         body = f"{current} claimed responsibility{via}"
     elif kind is AlertKind.SUSPECT:
         body = f"{current} suspected of responsibility"
+    elif kind is AlertKind.CORROBORATED:
+        outlets = f"{sources} outlets" if sources else "another outlet"
+        body = f"{FIELD_NOUNS[field]} of {now} now reported by {outlets}"
+    elif kind is AlertKind.MERGED:
+        return f"{subject}: reports filed under {previous} are the same incident, now {current}"
     else:
         body = f"{current} denied involvement"
     return f"{subject}: {body}{_source_suffix(source)}"
@@ -120,13 +133,15 @@ def make_alert(
     channel: str | None = None,
     conflicting_sources: Sequence[str] = (),
     subject: str | None = None,
+    sources: int | None = None,
+    corroborated: bool | None = None,
 ) -> Alert:
     """Build an ``Alert`` with its deterministic id and headline; ``emitted_at`` stays None.
 
     ``subject`` is the headline's incident wording (defaults to ``incident``, the full label).
     """
     kind = AlertKind(kind)
-    if kind in (AlertKind.FIRST_REPORT, AlertKind.REVISED_UP, AlertKind.REVISED_DOWN, AlertKind.CONFLICT):
+    if kind in FIGURE_KINDS:
         if not isinstance(current, int):
             raise ValueError(f"{kind.value} alerts carry an integer figure, got {current!r}")
     elif not isinstance(current, str) or not current.strip():
@@ -144,6 +159,7 @@ def make_alert(
         source=source,
         channel=channel,
         conflicting_sources=conflicting_sources,
+        sources=sources,
     )
     return Alert(
         alert_id=Alert.make_id(event_key, kind.value, field, current, qualifier.value if qualifier else None),
@@ -162,4 +178,6 @@ def make_alert(
         headline=text,
         channel=channel,
         conflicting_sources=list(conflicting_sources),
+        sources=sources,
+        corroborated=corroborated,
     )

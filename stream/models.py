@@ -212,13 +212,31 @@ class Attribution(BaseModel):
     evidence: str | None = None
 
 
+DateBasis = Literal["text", "published"]
+
+
 class IncidentDescriptor(BaseModel):
-    """What the article is about: where, when and what happened."""
+    """What the article is about: where, when and what happened.
+
+    The coordinates and region let the incident stage match a suburb to its capital and a
+    province to its towns; ``date_basis`` says whether the date was read in the text or is
+    only the publication date (an upper bound: the incident happened then or before).
+    """
 
     place: str | None = None
     country: str | None = None
+    region: str | None = Field(default=None, description="First-level region of the place (province, state).")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude of the place (gazetteer).")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude of the place (gazetteer).")
     date: dt.date | None = Field(default=None, description="Incident date, resolved if relative.")
+    date_basis: DateBasis | None = Field(
+        default=None, description="'text': the article states it; 'published': the publication date stands in."
+    )
     kind: str | None = Field(default=None, description="bombing, shooting, earthquake, ...")
+    background: bool = Field(
+        default=False,
+        description="The article looks back on a past incident (anniversary, trial): it updates nothing.",
+    )
 
 
 class Extraction(_Dated, BaseModel):
@@ -267,6 +285,8 @@ class AlertKind(StrEnum):
     CLAIM = "claim"
     SUSPECT = "suspect"
     DENIAL = "denial"
+    CORROBORATED = "corroborated"
+    MERGED = "merged"
 
 
 class Alert(BaseModel):
@@ -289,6 +309,14 @@ class Alert(BaseModel):
     channel: str | None = Field(default=None, description="For claims: where it was made.")
     conflicting_sources: list[str] = Field(
         default_factory=list, description="For conflicts: the sources whose figures disagree."
+    )
+    sources: int | None = Field(
+        default=None,
+        description="Figures: distinct outlets reporting this value or higher; parties: outlets reporting it.",
+    )
+    corroborated: bool | None = Field(
+        default=None,
+        description="Figures: false for a jump (over 5x) that a single outlet reports, until a second agrees.",
     )
     emitted_at: dt.datetime | None = Field(default=None, description="When the worker emitted it.")
 
