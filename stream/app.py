@@ -2,11 +2,11 @@
 
 Topology (each step's logic lives in a pure module; the agents only move messages)::
 
-    articles --extract_articles--> tollwatch-extractions (keyed by coarse event key)
+    articles --extract_articles--> tollwatch-extractions (keyed by country: the partition key)
                      \\--> articles-dead-letter (bad input, with the reason)
     tollwatch-extractions --fold_incidents--> incidents table --> alerts
 
-The extraction stream is re-keyed by the incident's coarse key before it reaches the table,
+The extraction stream is re-keyed by the incident's country before it reaches the table,
 as in faust's ``withdrawals`` example, so every article on one incident lands on one partition
 and the table (changelog-backed RocksDB) holds that incident's whole state.
 """
@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from stream import metrics
 from stream.config import Settings
-from stream.incidents import IncidentBook, expire, fold, history, summary
+from stream.incidents import IncidentBook, expire, fold, history, partition_key, summary
 from stream.models import Alert
 from stream.pipeline import ExpireRequest, ExtractionMessage, dead_letter, parse_internal, process_article
 
@@ -107,7 +107,7 @@ def create_app(settings: Settings) -> faust.App:
         default=None,
         partitions=settings.partitions,
         key_type=str,
-        help="IncidentBook (JSON) per coarse event key.",
+        help="IncidentBook (JSON) per country: its open incidents.",
         # A busy incident's book (capped histories) can outgrow Kafka's 1 MB default.
         extra_topic_configs={"max.message.bytes": str(MAX_TABLE_VALUE_BYTES)},
     )
@@ -126,7 +126,7 @@ def create_app(settings: Settings) -> faust.App:
             if result is None:
                 continue
             if isinstance(result, ExtractionMessage):
-                key = result.extraction.event_key or ""
+                key = partition_key(result.extraction) or ""
                 await extractions_topic.send(key=key.encode(), value=result.model_dump_json().encode())
             else:
                 logger.warning("dead letter (%s) at %s:%s: %s", result.reason, message.partition,
@@ -136,27 +136,27 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(extractions_topic)
     async def fold_incidents(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            coarse_key = (event.key or b"").decode("utf-8", errors="replace")
+            partition = (event.key or b"").decode("utf-8", errors="replace")
             try:
                 message = parse_internal(event.value)
             except ValidationError as err:
                 await _park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
                 continue
             if isinstance(message, ExpireRequest):
-                _expire(coarse_key, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
+                _expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
                 continue
-            stored = incidents.get(coarse_key)
+            stored = incidents.get(partition)
             book = IncidentBook.model_validate(stored) if stored else None
             before = {state.event_key for state in book.incidents} if book else set()
             try:
                 book, alerts = fold(
-                    book, message.extraction, coarse_key=coarse_key, received_at=message.article_timestamp
+                    book, message.extraction, partition=partition, received_at=message.article_timestamp
                 )
             except Exception as err:  # noqa: BLE001 - one bad extraction must not stop every incident
-                logger.exception("fold failed for %s (article %s)", coarse_key, message.extraction.id)
+                logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
                 await _park(event, f"incident update failed: {type(err).__name__}: {err}")
                 continue
-            incidents[coarse_key] = book.model_dump(mode="json")
+            incidents[partition] = book.model_dump(mode="json")
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
             _publish_metrics(book)
@@ -188,8 +188,8 @@ def create_app(settings: Settings) -> faust.App:
                 {field: figure.value for field, figure in state.figures.items()},
             )
 
-    def _expire(coarse_key: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
-        stored = incidents.get(coarse_key)
+    def _expire(partition: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
+        stored = incidents.get(partition)
         if not stored:
             return
         book, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
@@ -201,20 +201,20 @@ def create_app(settings: Settings) -> faust.App:
         if not closed:
             return
         if book is None:
-            del incidents[coarse_key]
+            del incidents[partition]
         else:
-            incidents[coarse_key] = book.model_dump(mode="json")
+            incidents[partition] = book.model_dump(mode="json")
 
     @app.timer(interval=settings.expiry_interval_s)
     async def request_expiry() -> None:
         """Find idle incidents (read-only) and ask the fold agent to close them."""
         now = dt.datetime.now(dt.UTC)
         ttl = dt.timedelta(days=settings.incident_ttl_days)
-        for coarse_key, stored in list(incidents.items()):
+        for partition, stored in list(incidents.items()):
             _, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
             if closed:
                 request = ExpireRequest(now=now, ttl_seconds=ttl.total_seconds())
-                await extractions_topic.send(key=coarse_key.encode(), value=request.model_dump_json().encode())
+                await extractions_topic.send(key=partition.encode(), value=request.model_dump_json().encode())
 
     @app.timer(interval=LAG_INTERVAL_S)
     async def report_gauges() -> None:

@@ -93,7 +93,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stream import matching
 from stream.alerts import format_figure, make_alert
+from stream.extract.incident import event_key as extract_event_key
+from stream.extract.kinds import family_of
+from stream.extract.places import slug
+from stream.matching import Match, Profile, Spot, capital_of
 from stream.models import (
     FIGURE_FIELDS,
     Alert,
@@ -111,8 +116,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_TTL = dt.timedelta(days=14)
 #: A lower figure from another outlet published this close to the current one is a conflict.
 CONFLICT_WINDOW = dt.timedelta(hours=6)
-#: Dated reports further than this from every open incident's date start a new incident.
-INCIDENT_MATCH_DAYS = 3
 #: Reports kept per figure field (the latest ones).
 MAX_HISTORY = 200
 #: Fingerprints kept per incident (two per article).
@@ -121,8 +124,10 @@ MAX_FINGERPRINTS = 2000
 MAX_EMITTED = 1000
 #: Distinct sources remembered per party and role.
 MAX_SOURCES = 50
-#: Incidents per coarse key; beyond this the least recently active one is evicted.
-MAX_INCIDENTS = 64
+#: Open incidents per partition (country); beyond this the least recently active one is evicted.
+MAX_INCIDENTS = 256
+#: Distinct places remembered per incident (the suburb, the city, the province's towns).
+MAX_PLACES = 12
 
 ReportOutcome = Literal[
     "first_report", "revised_up", "revised_down", "confirmed", "qualifier_changed", "conflict", "late"
@@ -192,6 +197,18 @@ class ResponsibilityEntry(BaseModel):
     reports: int = 1
 
 
+class PlaceSeen(BaseModel):
+    """A place an incident's reports named, with the gazetteer's coordinates."""
+
+    model_config = _STORED
+
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    region: str | None = None
+    reports: int = 1
+
+
 class IncidentState(BaseModel):
     """Everything known about one real incident; see the module docstring for the rules."""
 
@@ -215,6 +232,13 @@ class IncidentState(BaseModel):
     fingerprints: list[str] = Field(default_factory=list)
     emitted: list[str] = Field(default_factory=list)
     former_keys: list[str] = Field(default_factory=list)
+    places: list[PlaceSeen] = Field(default_factory=list, description="Places its reports named.")
+    date_votes: dict[str, int] = Field(
+        default_factory=dict, description="Incident dates read in its reports' text, and how many gave each."
+    )
+    latest_date: dt.date | None = Field(
+        default=None, description="Earliest day a report was published: the incident is on or before it."
+    )
 
     @field_validator("figures", "history", "history_dropped")
     @classmethod
@@ -233,11 +257,12 @@ class IncidentState(BaseModel):
 
 
 class IncidentBook(BaseModel):
-    """All incidents under one coarse key: the Faust table value."""
+    """All open incidents of one partition (a country): the Faust table value. Every incident
+    an article could belong to lives in its country's book, so matching reads one value."""
 
     model_config = _STORED
 
-    coarse_key: str
+    partition: str
     incidents: list[IncidentState] = Field(default_factory=list)
 
     def get(self, event_key: str) -> IncidentState | None:
@@ -278,6 +303,13 @@ def fingerprints(extraction: Extraction) -> tuple[str, str]:
     return f"i:{_hash(extraction.id)}", f"c:{_hash(canonical)}"
 
 
+def partition_key(extraction: Extraction) -> str | None:
+    """The table key an extraction is folded under: its country, so that every open incident
+    it could belong to is in one book (a city stands in when no country is known)."""
+    where = extraction.incident.country or extraction.incident.place
+    return slug(where) or None if where else None
+
+
 def event_key_for(coarse_key: str, date: dt.date | None) -> str:
     """``coarse-YYYY-MM-DD`` once the incident date is known, else the coarse key."""
     return f"{coarse_key}-{date.isoformat()}" if date else coarse_key
@@ -309,44 +341,118 @@ def _activity(state: IncidentState) -> tuple[dt.datetime, dt.datetime]:
     return state.last_received, state.last_seen
 
 
-def _route(book: IncidentBook, date: dt.date | None) -> int | None:
-    """Index of the incident an extraction belongs to, or None for a new incident."""
-    if not book.incidents:
-        return None
-    indexed = list(enumerate(book.incidents))
-    if date is None:
-        return max(indexed, key=lambda item: (_activity(item[1]), item[0]))[0]
-    window = dt.timedelta(days=INCIDENT_MATCH_DAYS)
-    dated = [
-        (i, s)
-        for i, s in indexed
-        if s.descriptor.date is not None and abs(s.descriptor.date - date) <= window
-    ]
-    if dated:
-        return min(
-            dated,
-            key=lambda item: (
-                abs(item[1].descriptor.date - date),  # type: ignore[operator]
-                -item[1].last_received.timestamp(),
-                -item[1].last_seen.timestamp(),
-                -item[0],
-            ),
-        )[0]
-    undated = [
-        (i, s) for i, s in indexed if s.descriptor.date is None and s.first_seen.date() >= date - window
-    ]
-    if undated:
-        return max(undated, key=lambda item: (_activity(item[1]), item[0]))[0]
-    return None
+def _claimed(extraction: Extraction) -> frozenset[str]:
+    parties = [*extraction.claimed_by, *(a.party for a in extraction.attributions if a.role == "claimed")]
+    return frozenset(p.strip().casefold() for p in parties if p.strip())
 
 
-def _new_incident(coarse_key: str, extraction: Extraction, report: _Report) -> IncidentState:
-    descriptor = extraction.incident.model_copy()
+def article_profile(
+    extraction: Extraction, published: dt.datetime | None, received: dt.datetime | None = None
+) -> Profile:
+    """What matching compares of an article: its place, text date, publication day, kind,
+    killed figure and claimants."""
+    d = extraction.incident
+    text_date = d.date if d.date_basis != "published" else None
+    return Profile(
+        country=d.country,
+        places=(Spot(d.place, d.lat, d.lon),) if d.place else (),
+        capital=capital_of(d.country),
+        date=text_date,
+        latest=published.date() if published else None,
+        received=received.date() if received else None,
+        family=family_of(d.kind),
+        kind=d.kind,
+        killed=extraction.killed.value if extraction.killed else None,
+        claimed=_claimed(extraction),
+    )
+
+
+def incident_profile(state: IncidentState) -> Profile:
+    """The same view of an open incident: every place its reports named, its best text date,
+    the earliest publication day, its family, standing toll and claimants."""
+    d = state.descriptor
+    places = tuple(Spot(p.name, p.lat, p.lon) for p in state.places)
+    if not places and d.place:
+        places = (Spot(d.place, d.lat, d.lon),)
+    killed = state.figures.get("killed")
+    return Profile(
+        country=d.country,
+        places=places,
+        capital=capital_of(d.country),
+        date=d.date if d.date_basis == "text" else None,
+        latest=state.latest_date,
+        received=state.first_received.date(),
+        family=family_of(d.kind),
+        kind=d.kind,
+        killed=killed.value if killed else None,
+        claimed=frozenset(e.party.casefold() for e in state.parties("claimed")),
+    )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where an article goes: ``join`` an incident (``index``), open a ``new`` one, or ``skip``."""
+
+    action: Literal["join", "new", "skip"]
+    index: int | None = None
+    reason: str = ""
+
+
+def resolve(
+    book: IncidentBook, extraction: Extraction, published: dt.datetime | None, received: dt.datetime | None = None
+) -> Resolution:
+    """Match an article against the open incidents of its partition (see ``stream.matching``).
+
+    A located, dated article joins the best incident scoring at least the join threshold, or
+    opens a new one. A country-only or undated article ("weak") joins the unique compatible
+    incident, or the best one when it leads clearly (the incident reported on most recently
+    gets a small bonus); when it cannot tell, it opens nothing. Background articles (an
+    anniversary, a trial) update nothing and open nothing.
+    """
+    if extraction.incident.background:
+        return Resolution("skip", reason="background article (looks back on a past incident)")
+    article = article_profile(extraction, published, received)
+    weights = matching.rules()
+    scored: list[tuple[float, int, Match]] = []
+    for index, state in enumerate(book.incidents):
+        match = matching.score(article, incident_profile(state))
+        if match is not None:
+            scored.append((match.score, index, match))
+    weak = not article.located or not article.dated
+    if weak and len(scored) > 1:
+        recent = max(scored, key=lambda item: (_activity(book.incidents[item[1]]), item[1]))[1]
+        scored = [(s + (weights["recent_bonus"] if i == recent else 0.0), i, m) for s, i, m in scored]
+    if weak:
+        scored = [item for item in scored if item[0] >= weights["weak_min_score"]]
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    if not scored:
+        return Resolution("new", reason="no compatible open incident")
+    best_score, best, match = scored[0]
+    why = f"{book.incidents[best].event_key} scored {best_score:g} ({', '.join(match.reasons)})"
+    if not weak:
+        if best_score >= weights["join_threshold"]:
+            return Resolution("join", best, why)
+        return Resolution("new", reason=f"best match {why} is below {weights['join_threshold']}")
+    if len(scored) == 1 or best_score - scored[1][0] >= weights["weak_margin"]:
+        return Resolution("join", best, why)
+    runner_up = book.incidents[scored[1][1]].event_key
+    return Resolution("skip", reason=f"cannot tell {book.incidents[best].event_key} from {runner_up}")
+
+
+def _new_incident(extraction: Extraction, report: _Report, *, partition: str) -> IncidentState:
+    coarse = extraction.event_key or partition
     return IncidentState(
-        event_key=event_key_for(coarse_key, descriptor.date),
-        coarse_key=coarse_key,
-        label=label_for(descriptor, coarse_key),
-        descriptor=descriptor,
+        event_key=coarse,
+        coarse_key=coarse,
+        label=coarse,
+        descriptor=IncidentDescriptor(
+            place=extraction.incident.place,
+            country=extraction.incident.country,
+            region=extraction.incident.region,
+            lat=extraction.incident.lat,
+            lon=extraction.incident.lon,
+            kind=extraction.incident.kind,
+        ),
         first_seen=report.effective,
         last_seen=report.effective,
         first_received=report.received_at,
@@ -354,20 +460,88 @@ def _new_incident(coarse_key: str, extraction: Extraction, report: _Report) -> I
     )
 
 
-def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor) -> None:
-    """Fill what the incident does not know yet; the date, once set, anchors the key."""
+def best_date(votes: dict[str, int]) -> dt.date | None:
+    """The earliest well-supported text date: the earliest date given by at least half as many
+    reports as the most often given one (one stray early date does not move the incident)."""
+    if not votes:
+        return None
+    top = max(votes.values())
+    return dt.date.fromisoformat(min(day for day, n in votes.items() if 2 * n >= top))
+
+
+def _sharpens(new: str | None, old: str | None) -> bool:
+    """Whether the label's kind should become ``new``: an unknown or generic kind gives way to
+    a specific one, and an explosion to an attack once a device or a claim is reported."""
+    if new is None or new == old:
+        return False
+    if old is None:
+        return True
+    rules = matching.rules()["sharpen"]
+    new_family, old_family = family_of(new), family_of(old)
+    if new_family in rules["families"].get(old_family, []):
+        return True
+    return old in rules["generic_kinds"] and new_family == old_family and new not in rules["generic_kinds"]
+
+
+def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor, published: dt.datetime | None) -> str | None:
+    """Learn what the report says of place, date and kind; return the former key when the
+    incident's key changes (it gets its first city, its first date, or its first date read
+    in a text where it only had a publication date)."""
     desc = state.descriptor
-    for name in ("place", "country", "kind"):
-        if getattr(desc, name) is None and getattr(incoming, name):
-            setattr(desc, name, getattr(incoming, name))
-    if desc.date is None and incoming.date is not None:
-        desc.date = incoming.date
-        new_key = event_key_for(state.coarse_key, desc.date)
-        if new_key != state.event_key:
-            logger.info("incident %s learned its date: now %s", state.event_key, new_key)
-            state.former_keys.append(state.event_key)
-            state.event_key = new_key
+    if incoming.place:
+        seen = next((p for p in state.places if p.name.casefold() == incoming.place.casefold()), None)
+        if seen is None:
+            if len(state.places) < MAX_PLACES:
+                state.places.append(PlaceSeen(name=incoming.place, lat=incoming.lat, lon=incoming.lon,
+                                              region=incoming.region))
+        else:
+            state.places[state.places.index(seen)] = seen.model_copy(update={"reports": seen.reports + 1})
+    if desc.country is None and incoming.country:
+        desc.country = incoming.country
+    had_place = desc.place is not None
+    if desc.place is None and incoming.place:
+        desc.place, desc.lat, desc.lon, desc.region = incoming.place, incoming.lat, incoming.lon, incoming.region
+    if _sharpens(incoming.kind, desc.kind):
+        if desc.kind is not None:
+            logger.info("incident %s: kind %s sharpened to %s", state.event_key, desc.kind, incoming.kind)
+        desc.kind = incoming.kind
+    if incoming.date is not None and incoming.date_basis != "published":
+        day = incoming.date.isoformat()
+        state.date_votes[day] = state.date_votes.get(day, 0) + 1
+    if published is not None:
+        day = published.date()
+        state.latest_date = day if state.latest_date is None else min(state.latest_date, day)
+    previous_basis = desc.date_basis
+    text_date = best_date(state.date_votes)
+    if text_date is not None:
+        desc.date, desc.date_basis = text_date, "text"
+    elif state.latest_date is not None:
+        desc.date, desc.date_basis = state.latest_date, "published"
     state.label = label_for(desc, state.coarse_key)
+    if not had_place and desc.place and state.articles:
+        state.coarse_key = _coarse_with_place(state.coarse_key, desc)
+    rekey = (
+        state.event_key == state.coarse_key  # no date in the key yet
+        or (not had_place and desc.place is not None and state.articles > 0)
+        or (previous_basis == "published" and desc.date_basis == "text")
+    )
+    new_key = event_key_for(state.coarse_key, desc.date)
+    if not rekey or new_key == state.event_key:
+        return None
+    former = state.event_key
+    if state.articles == 0:  # a new incident takes its key silently
+        state.event_key = new_key
+        return None
+    logger.info("incident %s is now %s", former, new_key)
+    state.former_keys.append(former)
+    state.event_key = new_key
+    return former
+
+
+def _coarse_with_place(coarse: str, desc: IncidentDescriptor) -> str:
+    """``country-family`` becomes ``country-city-family`` once the city is known."""
+    key = extract_event_key(country=desc.country, city=desc.place, kind=desc.kind)
+    return key or coarse
 
 
 def _writable(state: IncidentState) -> IncidentState:
@@ -389,6 +563,8 @@ def _writable(state: IncidentState) -> IncidentState:
             "fingerprints": list(state.fingerprints),
             "emitted": list(state.emitted),
             "former_keys": list(state.former_keys),
+            "places": list(state.places),
+            "date_votes": dict(state.date_votes),
         }
     )
 
@@ -588,25 +764,25 @@ def fold(
     book: IncidentBook | None,
     extraction: Extraction,
     *,
-    coarse_key: str,
+    partition: str,
     received_at: dt.datetime,
 ) -> tuple[IncidentBook, list[Alert]]:
-    """Fold one extraction into the book of its coarse key; return the new book and its alerts.
+    """Fold one extraction into the book of its partition; return the new book and its alerts.
 
     Pure: the input book is not modified, and the same inputs always give the same output.
     ``received_at`` is the effective time of an article without ``published`` and drives expiry.
     """
-    if not coarse_key or not coarse_key.strip():
-        raise ValueError("coarse_key is empty: re-key extractions by their event_key before folding")
-    if book is not None and book.coarse_key != coarse_key:
+    if not partition or not partition.strip():
+        raise ValueError("partition is empty: re-key extractions by partition_key() before folding")
+    if book is not None and book.partition != partition:
         raise ValueError(
-            f"book for {book.coarse_key!r} given with coarse_key {coarse_key!r}: "
+            f"book for {book.partition!r} given with partition {partition!r}: "
             "the table entry and the extraction's key must agree"
         )
     received = _utc(received_at, name="received_at")
-    # Copy-on-write: the list is copied now, the one incident we touch further down.
+    # Copy-on-write: the list is copied now, the incidents we touch further down.
     book = (
-        IncidentBook(coarse_key=coarse_key)
+        IncidentBook(partition=partition)
         if book is None
         else book.model_copy(update={"incidents": list(book.incidents)})
     )
@@ -637,19 +813,21 @@ def fold(
         effective=min(published, received) if published else received,
         received_at=received,
     )
-    index = _route(book, extraction.incident.date)
-    if index is None:
-        if not _has_content(extraction):
-            logger.debug("article %s has nothing to learn and no incident to join; skipped", extraction.id)
-            return book, []
-        state = _new_incident(coarse_key, extraction, report)
+    decision = resolve(book, extraction, published, received)
+    if decision.action == "skip" or (decision.action == "new" and not _has_content(extraction)):
+        logger.info("article %s: no incident updated (%s)", extraction.id,
+                    decision.reason if decision.action == "skip" else "nothing to learn, no incident to join")
+        return book, []
+    if decision.index is None:
+        state = _new_incident(extraction, report, partition=partition)
         book.incidents.append(state)
-        logger.info("new incident %s (%s)", state.event_key, state.label)
-        _evict(book)
     else:
-        state = book.incidents[index] = _writable(book.incidents[index])
+        logger.debug("article %s joins %s", extraction.id, decision.reason)
+        state = book.incidents[decision.index] = _writable(book.incidents[decision.index])
 
-    _learn_descriptor(state, extraction.incident)
+    renamed = _learn_descriptor(state, extraction.incident, published)
+    if decision.index is None:
+        logger.info("new incident %s (%s): %s", state.event_key, state.label, decision.reason)
     state.first_seen = min(state.first_seen, report.effective)
     state.last_seen = max(state.last_seen, report.effective)
     state.first_received = min(state.first_received, received)
@@ -659,6 +837,8 @@ def fold(
     _push(state.fingerprints, fp_content, MAX_FINGERPRINTS)
 
     specs: list[_AlertSpec] = []
+    if renamed is not None:
+        specs.append(_AlertSpec(AlertKind.MERGED, "event_key", state.event_key, previous=renamed))
     for field in FIGURE_FIELDS:
         fig = extraction.figure(field)
         if fig is not None and (spec := _apply_figure(state, field, fig, report)):
@@ -666,9 +846,17 @@ def fold(
     for party, role, channel, evidence in _attributions(extraction):
         if spec := _apply_attribution(state, party, role, channel, evidence, report):
             specs.append(spec)
+    state, absorbed = _merge_matches(book, state)
+    for gone in absorbed:
+        specs.append(_AlertSpec(AlertKind.MERGED, "event_key", state.event_key, previous=gone))
+    _evict(book)
+    return book, _emit(state, specs, report)
 
+
+def _emit(state: IncidentState, specs: list[_AlertSpec], report: _Report) -> list[Alert]:
+    """Alerts for the specs, except facts this incident (or one merged into it) already told."""
     alerts: list[Alert] = []
-    subject = subject_for(state.descriptor, coarse_key)
+    subject = subject_for(state.descriptor, state.coarse_key)
     for spec in specs:
         alert = make_alert(
             event_key=state.event_key,
@@ -687,29 +875,126 @@ def fold(
             channel=spec.channel,
             conflicting_sources=spec.conflicting_sources,
         )
-        if alert.alert_id in state.emitted:
-            logger.info(
-                "%s: %s %s=%s already alerted (%s); not emitted again",
-                state.event_key,
-                alert.kind.value,
-                alert.field,
-                alert.current,
-                alert.alert_id,
-            )
+        fact = fact_id(alert)
+        if fact in state.emitted:
+            logger.info("%s: %s %s=%s already alerted; not emitted again",
+                        state.event_key, alert.kind.value, alert.field, alert.current)
             continue
-        _push(state.emitted, alert.alert_id, MAX_EMITTED)
+        _push(state.emitted, fact, MAX_EMITTED)
         alerts.append(alert)
-    return book, alerts
+    return alerts
+
+
+def fact_id(alert: Alert) -> str:
+    """The alerted fact without the incident's key: a fact told under a key the incident had
+    before a rename or a merge is still the same fact."""
+    current = f"{alert.previous}>{alert.current}" if alert.kind is AlertKind.MERGED else alert.current
+    qualifier = alert.qualifier.value if alert.qualifier else None
+    return "f:" + Alert.make_id("", alert.kind.value, alert.field, current, qualifier)
+
+
+def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentState, list[str]]:
+    """Merge every other open incident that now scores as the same one as ``state``.
+
+    The incident first received survives (its key is the one subscribers saw first); the
+    other's key joins ``former_keys``. Returns the surviving state and the absorbed keys.
+    """
+    threshold = matching.rules()["merge_threshold"]
+    absorbed: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        here = book.incidents.index(state)
+        profile = incident_profile(state)
+        for index, other in enumerate(book.incidents):
+            if index == here:
+                continue
+            match = matching.score(profile, incident_profile(other))
+            if match is None or match.score < threshold:
+                continue
+            first, second = sorted((state, other), key=lambda s: (s.first_received, s.first_seen, s.event_key))
+            merged = merge_states(first, second)
+            logger.info("incidents %s and %s are one (%s): merged as %s", second.event_key, first.event_key,
+                        ", ".join(match.reasons), merged.event_key)
+            book.incidents[here] = merged
+            del book.incidents[index]
+            absorbed.append(second.event_key)
+            state, changed = merged, True
+            break
+    return state, absorbed
+
+
+def merge_states(keep: IncidentState, gone: IncidentState) -> IncidentState:
+    """One incident from two: histories, parties, places and dates combined; ``keep``'s key.
+
+    Each field's reports are put in effective-time order and the current figure is the later
+    of the two standing figures; the emitted facts are united, so nothing told under either
+    key is told again.
+    """
+    merged = _writable(keep)
+    for field in FIGURE_FIELDS:
+        reports = [*merged.history.get(field, []), *gone.history.get(field, [])]
+        if reports:
+            merged.history[field] = sorted(reports, key=lambda r: (r.effective, r.received_at))[-MAX_HISTORY:]
+        mine, theirs = merged.figures.get(field), gone.figures.get(field)
+        if theirs is not None and (mine is None or theirs.effective > mine.effective):
+            merged.figures[field] = theirs
+        dropped = gone.history_dropped.get(field, 0)
+        if dropped:
+            merged.history_dropped[field] = merged.history_dropped.get(field, 0) + dropped
+    for entry in gone.responsibility:
+        mine_entry = next((e for e in merged.responsibility
+                           if e.role == entry.role and e.party.casefold() == entry.party.casefold()), None)
+        if mine_entry is None:
+            merged.responsibility.append(entry.model_copy(update={"sources": list(entry.sources)}))
+            continue
+        mine_entry.reports += entry.reports
+        mine_entry.last_seen = max(mine_entry.last_seen, entry.last_seen)
+        for source in entry.sources:
+            if source not in mine_entry.sources:
+                _push(mine_entry.sources, source, MAX_SOURCES)
+        if entry.first_seen < mine_entry.first_seen:
+            mine_entry.first_seen, mine_entry.article_id = entry.first_seen, entry.article_id
+            mine_entry.source, mine_entry.evidence = entry.source, entry.evidence or mine_entry.evidence
+    for place in gone.places:
+        if len(merged.places) < MAX_PLACES and all(p.name.casefold() != place.name.casefold() for p in merged.places):
+            merged.places.append(place)
+    for day, votes in gone.date_votes.items():
+        merged.date_votes[day] = merged.date_votes.get(day, 0) + votes
+    if gone.latest_date is not None:
+        merged.latest_date = gone.latest_date if merged.latest_date is None else min(merged.latest_date,
+                                                                                     gone.latest_date)
+    desc = merged.descriptor
+    if _sharpens(gone.descriptor.kind, desc.kind):
+        desc.kind = gone.descriptor.kind
+    text_date = best_date(merged.date_votes)
+    if text_date is not None:
+        desc.date, desc.date_basis = text_date, "text"
+    merged.label = label_for(desc, merged.coarse_key)
+    merged.first_seen = min(merged.first_seen, gone.first_seen)
+    merged.last_seen = max(merged.last_seen, gone.last_seen)
+    merged.first_received = min(merged.first_received, gone.first_received)
+    merged.last_received = max(merged.last_received, gone.last_received)
+    merged.articles += gone.articles
+    for fp in gone.fingerprints:
+        _push(merged.fingerprints, fp, MAX_FINGERPRINTS)
+    for fact in gone.emitted:
+        if fact not in merged.emitted:
+            _push(merged.emitted, fact, MAX_EMITTED)
+    for key in (gone.event_key, *gone.former_keys):
+        if key not in merged.former_keys and key != merged.event_key:
+            merged.former_keys.append(key)
+    return merged
 
 
 def _evict(book: IncidentBook) -> None:
-    """Keep a book bounded even if a key sees many distinct dates within the TTL."""
+    """Keep a book bounded even if a country sees many incidents within the TTL."""
     while len(book.incidents) > MAX_INCIDENTS:
         oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
         gone = book.incidents.pop(oldest)
         logger.warning(
-            "coarse key %s holds more than %d incidents; evicted least active %s",
-            book.coarse_key,
+            "partition %s holds more than %d incidents; evicted least active %s",
+            book.partition,
             MAX_INCIDENTS,
             gone.event_key,
         )

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from stream import metrics
 from stream.extract import extract
-from stream.models import MAX_TEXT_CHARS, Article, DeadLetter, Extraction
+from stream.incidents import IncidentBook, fold, partition_key
+from stream.models import MAX_TEXT_CHARS, Alert, Article, DeadLetter, Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +141,26 @@ def process_article(
         )
     finally:
         metrics.EXTRACTION_SECONDS.observe(time.perf_counter() - started)
-    if extraction.event_key is None or not extraction.has_content():
+    if partition_key(extraction) is None or not extraction.has_content():
         metrics.ARTICLES.labels(outcome="no_figure").inc()
         return None
     metrics.ARTICLES.labels(outcome="extracted").inc()
     return ExtractionMessage(extraction=extraction, article_timestamp=timestamp)
+
+
+def replay_offline(articles: list[Article], *, received_at: dt.datetime) -> tuple[list[Alert], dict[str, IncidentBook]]:
+    """The worker's two stages in-process, in order, without Kafka: what ``replay --offline``
+    prints. Article ``i`` counts as received ``i`` milliseconds after ``received_at``, as a
+    burst published to the topic would be."""
+    books: dict[str, IncidentBook] = {}
+    alerts: list[Alert] = []
+    for i, article in enumerate(articles):
+        timestamp = received_at + dt.timedelta(milliseconds=i)
+        result = process_article(article.model_dump_json().encode(), topic="articles", timestamp=timestamp)
+        if not isinstance(result, ExtractionMessage):
+            continue
+        key = partition_key(result.extraction)
+        assert key is not None  # process_article forwards only extractions with a partition
+        books[key], new = fold(books.get(key), result.extraction, partition=key, received_at=timestamp)
+        alerts.extend(new)
+    return alerts, books

@@ -79,7 +79,7 @@ def run(
 ) -> tuple[IncidentBook, list[Alert]]:
     alerts: list[Alert] = []
     for extraction in extractions:
-        book, new = fold(book, extraction, coarse_key=KEY, received_at=received_at)
+        book, new = fold(book, extraction, partition=KEY, received_at=received_at)
         alerts.extend(new)
     assert book is not None
     return book, alerts
@@ -185,13 +185,13 @@ def test_duplicate_article_by_id_or_content_yields_nothing() -> None:
     book, alerts = run([first])
     assert len(alerts) == 2
     before = book.model_dump(mode="json")
-    book2, again = fold(book, first, coarse_key=KEY, received_at=RECEIVED + hours(1))
+    book2, again = fold(book, first, partition=KEY, received_at=RECEIVED + hours(1))
     assert again == [] and book2.model_dump(mode="json") == before
     renamed = first.model_copy(update={"id": "a1-mirror"})
-    book3, again = fold(book, renamed, coarse_key=KEY, received_at=RECEIVED + hours(2))
+    book3, again = fold(book, renamed, partition=KEY, received_at=RECEIVED + hours(2))
     assert again == [] and book3.model_dump(mode="json") == before
     changed_same_id = first.model_copy(update={"killed": fig(11)})
-    book4, again = fold(book, changed_same_id, coarse_key=KEY, received_at=RECEIVED + hours(3))
+    book4, again = fold(book, changed_same_id, partition=KEY, received_at=RECEIVED + hours(3))
     assert again == [] and book4.model_dump(mode="json") == before
 
 
@@ -211,9 +211,9 @@ def test_fold_never_mutates_a_book_it_was_given(monkeypatch: pytest.MonkeyPatch)
     book: IncidentBook | None = None
     snapshots: list[tuple[IncidentBook, dict[str, object]]] = []
     for step in steps:
-        book, _ = fold(book, step, coarse_key=KEY, received_at=T0 + hours(3))
+        book, _ = fold(book, step, partition=KEY, received_at=T0 + hours(3))
         snapshots.append((book, book.model_dump(mode="json")))
-        fold(book, step, coarse_key=KEY, received_at=T0 + hours(4))  # duplicate path too
+        fold(book, step, partition=KEY, received_at=T0 + hours(4))  # duplicate path too
     for kept, snapshot in snapshots:
         assert kept.model_dump(mode="json") == snapshot
     assert book is not None and only(book).history_dropped == {"killed": 3}
@@ -332,8 +332,10 @@ def test_month_precision_report_is_placed_by_arrival_not_made_late() -> None:
 def test_month_precision_lower_figure_is_not_a_conflict() -> None:
     # Read as 1 May 00:00 it would fall 3 h after the 30 April 21:00 report: inside the window.
     april_30 = dt.datetime(2031, 4, 30, 21, 0, tzinfo=dt.UTC)
+    undated = PLACE.model_copy(update={"date": None})
     book, alerts = run(
-        [article("a1", at=april_30, killed=fig(40)), article("a2", at=MAY, source="beta.example", killed=fig(30))],
+        [article("a1", at=april_30, killed=fig(40), incident=undated),
+         article("a2", at=MAY, source="beta.example", killed=fig(30), incident=undated)],
         received_at=april_30 + hours(4),
     )
     assert kinds(alerts) == [("first_report", "killed", 40), ("revised_down", "killed", 30)]
@@ -490,21 +492,32 @@ def test_two_incidents_in_one_city_a_week_apart_are_kept_apart() -> None:
     ]
 
 
-def test_undated_report_joins_most_recently_active_incident() -> None:
+def _two_portville_incidents() -> IncidentBook:
     later = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=7)})
     book, _ = run([article("a1", at=T0, killed=fig(5))], received_at=RECEIVED)
     book, _ = run(
-        [article("b1", at=T0 + dt.timedelta(days=7), killed=fig(9), incident=later)],
+        [article("b1", at=T0 + dt.timedelta(days=7), killed=fig(40), incident=later)],
         book,
         received_at=RECEIVED + hours(1),
     )
-    book, alerts = run(
-        [article("u1", at=None, injured=fig(30), incident=IncidentDescriptor(place="Portville"))],
-        book,
-        received_at=RECEIVED + hours(2),
-    )
-    assert [(a.event_key, a.kind.value) for a in alerts] == [(f"{KEY}-2031-05-13", "first_report")]
-    assert "injured" in book.incidents[1].figures and "injured" not in book.incidents[0].figures
+    return book
+
+
+def test_undated_report_that_fits_two_incidents_opens_nothing() -> None:
+    book = _two_portville_incidents()
+    undated = IncidentDescriptor(place="Portville", country="Atlantis", kind="bombing")
+    after, alerts = run([article("u1", at=None, injured=fig(30), incident=undated)], book,
+                        received_at=RECEIVED + hours(2))
+    assert alerts == [] and after.incidents == book.incidents
+
+
+def test_undated_report_joins_the_incident_its_figure_agrees_with() -> None:
+    book = _two_portville_incidents()
+    undated = IncidentDescriptor(place="Portville", country="Atlantis", kind="bombing")
+    book, alerts = run([article("u1", at=None, killed=fig(5), injured=fig(30), incident=undated)], book,
+                       received_at=RECEIVED + hours(2))
+    assert [(a.event_key, a.kind.value) for a in alerts] == [(f"{KEY}-2031-05-06", "first_report")]
+    assert "injured" in book.incidents[0].figures and "injured" not in book.incidents[1].figures
 
 
 def test_undated_incident_learns_its_date_and_key() -> None:
@@ -518,7 +531,9 @@ def test_undated_incident_learns_its_date_and_key() -> None:
     state = only(book)
     assert state.event_key == f"{KEY}-2031-05-06" and state.former_keys == [KEY]
     assert state.label == "Portville, Atlantis — bombing, 2031-05-06"
-    assert alerts[0].event_key == state.event_key and alerts[0].kind is AlertKind.REVISED_UP
+    assert [a.kind for a in alerts] == [AlertKind.MERGED, AlertKind.REVISED_UP]
+    assert (alerts[0].previous, alerts[0].current) == (KEY, state.event_key)
+    assert alerts[1].event_key == state.event_key
     assert book.get(KEY) is state
 
 
@@ -564,8 +579,8 @@ def test_state_round_trips_through_json() -> None:
     assert restored.model_dump(mode="json") == payload
     # Folding into the restored book behaves exactly like folding into the original.
     nxt = article("a3", at=T0 + hours(40), killed=fig(30))
-    assert fold(restored, nxt, coarse_key=KEY, received_at=RECEIVED) == fold(
-        book, nxt, coarse_key=KEY, received_at=RECEIVED
+    assert fold(restored, nxt, partition=KEY, received_at=RECEIVED) == fold(
+        book, nxt, partition=KEY, received_at=RECEIVED
     )
 
 
@@ -602,16 +617,16 @@ def test_history_is_capped() -> None:
 
 
 def test_article_without_content_creates_no_incident() -> None:
-    book, alerts = fold(None, article("e1", at=T0), coarse_key=KEY, received_at=RECEIVED)
+    book, alerts = fold(None, article("e1", at=T0), partition=KEY, received_at=RECEIVED)
     assert alerts == [] and book.incidents == []
 
 
 def test_errors_are_explicit() -> None:
     book, _ = run([article("a1", at=T0, killed=fig(1))])
-    with pytest.raises(ValueError, match="coarse_key is empty"):
-        fold(None, article("a2", at=T0), coarse_key=" ", received_at=RECEIVED)
+    with pytest.raises(ValueError, match="partition is empty"):
+        fold(None, article("a2", at=T0), partition=" ", received_at=RECEIVED)
     with pytest.raises(ValueError, match="must agree"):
-        fold(book, article("a2", at=T0, killed=fig(2)), coarse_key="other-key", received_at=RECEIVED)
+        fold(book, article("a2", at=T0, killed=fig(2)), partition="other-key", received_at=RECEIVED)
     with pytest.raises(KeyError, match="unknown figure field"):
         only(book).figure("missing")
 
@@ -655,7 +670,7 @@ def test_book_is_bounded_by_evicting_least_active(monkeypatch: pytest.MonkeyPatc
         book, _ = fold(
             book,
             article(f"w{week}", at=at, killed=fig(week + 1), incident=desc),
-            coarse_key=KEY,
+            partition=KEY,
             received_at=at,
         )
     assert book is not None

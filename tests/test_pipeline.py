@@ -8,7 +8,7 @@ import json
 import pytest
 
 from stream import pipeline
-from stream.models import Article, DeadLetter, Extraction, Figure
+from stream.models import Article, DeadLetter, Extraction, Figure, IncidentDescriptor
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -50,7 +50,8 @@ def test_extractor_crash_is_dead_lettered_not_raised(monkeypatch: pytest.MonkeyP
 
 def test_article_with_figure_is_forwarded_with_its_timestamp(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake(article: Article) -> Extraction:
-        return Extraction(id=article.id, killed=Figure(value=10), event_key="xx-city-bombing")
+        return Extraction(id=article.id, killed=Figure(value=10), event_key="xx-city-bombing",
+                          incident=IncidentDescriptor(place="City", country="Xx", kind="bombing"))
 
     monkeypatch.setattr(pipeline, "extract", fake)
     result = _process(json.dumps({"id": "a", "text": "Ten people were killed."}).encode())
