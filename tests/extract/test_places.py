@@ -87,3 +87,22 @@ def test_city_of_the_incident_sentence_outweighs_cities_of_commentary() -> None:
         "An analyst at a Jakarta-based institute said Indonesian networks were weak, speaking in Jakarta."
     )
     assert (e.incident.place, e.incident.country) == ("Jolo", "Philippines")
+
+
+def test_city_carries_gazetteer_coordinates_and_region() -> None:
+    e = run("A car bomb killed 14 people near a market in Mosul, Iraq, on Tuesday, officials said.")
+    assert (e.incident.place, e.incident.country) == ("Mosul", "Iraq")
+    assert e.incident.lat == pytest.approx(36.34, abs=0.1) and e.incident.lon == pytest.approx(43.13, abs=0.1)
+    assert e.incident.region is not None and e.incident.region.startswith("IQ.")
+
+
+def test_region_is_shared_by_two_cities_of_one_state() -> None:
+    a = run("A gunman killed five people at a school in Dallas, police said.")
+    b = run("A gunman killed five people at a mall in Houston, police said.")
+    assert a.incident.region == b.incident.region == "US.TX"
+
+
+def test_country_only_gives_no_coordinates() -> None:
+    e = run("A bomb killed 12 people in a market in northern Nigeria on Friday, officials said.")
+    assert e.incident.country == "Nigeria" and e.incident.place is None
+    assert e.incident.lat is None and e.incident.lon is None and e.incident.region is None
