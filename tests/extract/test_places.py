@@ -106,3 +106,38 @@ def test_country_only_gives_no_coordinates() -> None:
     e = run("A bomb killed 12 people in a market in northern Nigeria on Friday, officials said.")
     assert e.incident.country == "Nigeria" and e.incident.place is None
     assert e.incident.lat is None and e.incident.lon is None and e.incident.region is None
+
+
+def test_city_tied_to_a_country_by_the_wording_wins_over_a_country_named_elsewhere() -> None:
+    # The US is named twice as a reacting government; the wording ties Manchester to England.
+    e = run(
+        "A suicide bomber killed 19 people at a concert in the English city of Manchester on Monday. "
+        "The United States offered help to investigators. The United States said it had no specific threat."
+    )
+    assert (e.incident.place, e.incident.country) == ("Manchester", "United Kingdom")
+    assert e.incident.region == "GB.ENG"
+    e = run(
+        "A bomb killed 19 people at a concert in Manchester, England, on Monday. "
+        "The United States condemned the attack. The United States raised its alert level."
+    )
+    assert e.incident.country == "United Kingdom"
+
+
+def test_ambiguous_city_goes_to_the_candidate_nearest_the_other_places_named() -> None:
+    # No country named: Birmingham is the larger English city, but Tuscaloosa is in Alabama.
+    e = run(
+        "A tornado killed nine people in Birmingham on Monday after it destroyed homes in Tuscaloosa, "
+        "officials said."
+    )
+    assert (e.incident.place, e.incident.country) == ("Birmingham", "United States")
+    assert e.incident.region == "US.AL"
+
+
+def test_a_country_blamed_or_denying_is_a_party_not_the_place() -> None:
+    e = run(
+        "Gunmen killed 40 people at a concert hall in Moscow on Friday. "
+        "The president accused Ukraine of involvement. Kyiv denied any role. "
+        "Ukraine rejected the accusation. Ukraine said it had no connection to the attack. "
+        "The suspects were caught heading for Ukraine."
+    )
+    assert (e.incident.place, e.incident.country) == ("Moscow", "Russia")
