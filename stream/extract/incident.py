@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -77,6 +78,34 @@ def event_key(*, country: str | None, city: str | None, kind: str | None) -> str
     return "-".join(p for p in pieces if p) or None
 
 
+@cache
+def _background_rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    data = lexicon.load("incident")
+    return re.compile(data["background_lede"], re.IGNORECASE), re.compile(data["background_revision"], re.IGNORECASE)
+
+
+_LEDE_BODY_SENTENCES = 2
+
+
+def looks_back(doc: Document) -> bool:
+    """Whether the article as a whole looks back on a past incident (anniversary, trial,
+    inquiry) rather than reporting it: a cue in the lede and no revised toll anywhere (a new
+    official toll is news about the incident even on an anniversary). The resolved date is
+    not used: in a trial article it is the verdict's day."""
+    lede_rule, revision_rule = _background_rules()
+    lede: list[str] = []
+    body = 0
+    for sentence in doc.sentences:
+        if sentence.kind == "title":
+            lede.append(sentence.text)
+        elif sentence.kind == "body" and body < _LEDE_BODY_SENTENCES:
+            lede.append(sentence.text)
+            body += 1
+    if not any(lede_rule.search(t) for t in lede):
+        return False
+    return not any(revision_rule.search(s.text) for s in doc.sentences)
+
+
 def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis:
     """Describe the incident of one article and the scope rules for the other extractors."""
     pub_date = published.date() if published else None
@@ -99,6 +128,17 @@ def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis
     place = locate(doc, skip=pre_other, kinds=kinds)
     kind = classify_kind(doc, skip=pre_other, kinds=kinds)
     scope = build_scope(doc, place, ref_year=ref_year, other=other)
-    descriptor = IncidentDescriptor(place=place.city, country=place.country, date=date, kind=kind)
+    city = place.resolved
+    descriptor = IncidentDescriptor(
+        place=place.city,
+        country=place.country,
+        region=city.region if city else None,
+        lat=city.lat if city else None,
+        lon=city.lon if city else None,
+        date=date,
+        date_basis="text" if date is not None else None,
+        kind=kind,
+        background=looks_back(doc),
+    )
     key = event_key(country=place.country, city=place.city, kind=kind)
     return IncidentAnalysis(descriptor=descriptor, event_key=key, scope=scope, place=place)

@@ -125,11 +125,32 @@ def kind_votes(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str
     return dict(votes)
 
 
+_EXPLOSION = "explosion"
+_BOMBING = "bombing"
+
+
+@cache
+def _bombing_cues() -> tuple[str, ...]:
+    return tuple(c.lower() for c in lexicon.entry("incident", "explosion_bombing_cues"))
+
+
 def classify_kind(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) -> str | None:
-    """The incident kind with the most (weighted) mentions, titles and ledes weighing more."""
+    """The incident kind with the most (weighted) mentions, titles and ledes weighing more.
+
+    "Blast" and "explosion" say nothing of the cause: they count as a bombing only when the
+    article also names a device or bomber, an attack, a claim or attackers; else the kind is
+    "explosion" (a gas leak and a bomb must not look alike downstream before anyone knows).
+    """
     votes = kind_votes(doc, skip=skip, kinds=kinds)
     if not votes:
         return None
+    if _EXPLOSION in votes:
+        families = _families()
+        man_made = any(families.get(k) == "attack" for k in votes if k != _EXPLOSION)
+        if man_made or any(
+            lexicon.contains_any(s.lowered, _bombing_cues()) for s in doc.sentences if s.index not in skip
+        ):
+            votes[_BOMBING] = votes.get(_BOMBING, 0.0) + votes.pop(_EXPLOSION)
     return max(votes, key=lambda k: (votes[k], k))
 
 

