@@ -363,6 +363,7 @@ def article_profile(
         family=family_of(d.kind),
         kind=d.kind,
         killed=extraction.killed.value if extraction.killed else None,
+        revises=frozenset(extraction.killed.superseded) if extraction.killed else frozenset(),
         claimed=_claimed(extraction),
     )
 

@@ -57,6 +57,7 @@ class Profile:
     family: str = "incident"
     kind: str | None = None
     killed: int | None = None
+    revises: frozenset[int] = field(default_factory=frozenset)
     claimed: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -153,8 +154,10 @@ def _dates(article: Profile, incident: Profile, family: str) -> tuple[float, str
     exact_limit = w["regional_max_days"] if regional(family) else w["max_days"]
     if article.date and incident.date:
         gap = _days(article.date, incident.date)
-        if gap > exact_limit:
+        if gap > w["max_conflict_days"]:
             return None
+        if gap > exact_limit:
+            return w["conflict"], f"dates {gap} days apart"
         return (w["same_day"] if gap == 0 else w["next_day"] if gap == 1 else w["near_days"]), f"dates {gap} day(s) apart"
     bounded = [(d, b) for d, b in ((article.date, incident.latest), (incident.date, article.latest)) if d and b]
     if bounded:
@@ -179,9 +182,13 @@ def _figures(article: Profile, incident: Profile) -> tuple[float, str]:
     w = rules()["figures"]
     if article.killed is None or incident.killed is None or not article.killed or not incident.killed:
         return 0.0, ""
+    if incident.killed in article.revises:
+        return w["revises"], "revises its toll"
     if article.killed == incident.killed:
         return w["equal"], "same toll"
     ratio = article.killed / incident.killed
+    if abs(ratio - 1) <= w["close_ratio"]:
+        return w["close"], "tolls within 10%"
     low, high = w["agree_ratio"]
     if low <= ratio <= high:
         return w["agree"], "tolls agree"

@@ -79,9 +79,8 @@ def event_key(*, country: str | None, city: str | None, kind: str | None) -> str
 
 
 @cache
-def _background_rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    data = lexicon.load("incident")
-    return re.compile(data["background_lede"], re.IGNORECASE), re.compile(data["background_revision"], re.IGNORECASE)
+def _background_rule() -> re.Pattern[str]:
+    return re.compile(lexicon.entry("incident", "background_lede"), re.IGNORECASE)
 
 
 _LEDE_BODY_SENTENCES = 2
@@ -89,10 +88,11 @@ _LEDE_BODY_SENTENCES = 2
 
 def looks_back(doc: Document) -> bool:
     """Whether the article as a whole looks back on a past incident (anniversary, trial,
-    inquiry) rather than reporting it: a cue in the lede and no revised toll anywhere (a new
-    official toll is news about the incident even on an anniversary). The resolved date is
-    not used: in a trial article it is the verdict's day."""
-    lede_rule, revision_rule = _background_rules()
+    inquiry) rather than reporting it: a cue in the lede. Such an article updates nothing even
+    when it states a toll later than the last alert: by then the incident is closed, and one
+    opened from it would be a duplicate dated to the anniversary (issue 10). The resolved
+    date is not used: in a trial article it is the verdict's day."""
+    lede_rule = _background_rule()
     lede: list[str] = []
     body = 0
     for sentence in doc.sentences:
@@ -101,9 +101,7 @@ def looks_back(doc: Document) -> bool:
         elif sentence.kind == "body" and body < _LEDE_BODY_SENTENCES:
             lede.append(sentence.text)
             body += 1
-    if not any(lede_rule.search(t) for t in lede):
-        return False
-    return not any(revision_rule.search(s.text) for s in doc.sentences)
+    return any(lede_rule.search(t) for t in lede)
 
 
 def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis:
