@@ -37,6 +37,12 @@ def test_seeds_give_first_report_and_claim_and_no_duplicates(stack: LocalStack, 
     assert killed_first.article_id == articles[0].id  # the first article published reports first
     assert killed_first.headline and killed_first.evidence and killed_first.incident
 
+    # One incident, dated by what the text says ("Wednesday's blasts"), not by publication (4-5 Jan).
+    listing = json.loads(stack.worker.get("/incidents") or b"{}")
+    [kerman] = listing["incidents"]
+    assert kerman["incident"]["date"] == "2024-01-03" and kerman["event_key"].endswith("2024-01-03")
+    assert {a.event_key for a in first if a.kind is not AlertKind.MERGED} == {kerman["event_key"]}
+
     publish_and_drain(stack, articles)
     second = alerts(stack)
     assert len(second) == len(first), [a.headline for a in second[len(first):]]

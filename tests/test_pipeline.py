@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from stream import pipeline
+from stream.ingest import load_articles
 from stream.models import Article, DeadLetter, Extraction, Figure, IncidentDescriptor
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -69,3 +71,16 @@ def test_internal_topic_carries_extractions_and_expire_requests() -> None:
     assert pipeline.parse_internal(message.model_dump_json().encode()) == message
     request = pipeline.ExpireRequest(now=NOW, ttl_seconds=60)
     assert pipeline.parse_internal(request.model_dump_json().encode()) == request
+
+
+def test_kerman_seeds_in_publication_order_date_the_incident_from_the_text(seeds_dir: Path) -> None:
+    # Published 4 and 5 January (and undated); the bombings were on Wednesday 3 January 2024.
+    by_prefix = {p.name.split("_")[0]: p for p in seeds_dir.glob("*.txt")}
+    articles = load_articles([by_prefix[prefix] for prefix in ("001", "000", "002", "003", "004")])
+    alerts, books = pipeline.replay_offline(articles, received_at=NOW)
+    [book] = books.values()
+    [state] = book.incidents
+    assert state.descriptor.date == dt.date(2024, 1, 3) and state.descriptor.date_basis == "text"
+    assert state.event_key.endswith("-2024-01-03")
+    firsts = [a for a in alerts if a.kind.value == "first_report"]
+    assert len(firsts) == len({a.field for a in firsts})  # one first report per field

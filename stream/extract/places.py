@@ -402,7 +402,7 @@ def _choose_city(
     options: tuple[City, ...], stated: dict[str, float], bound: set[str], references: list[City]
 ) -> City:
     """One city among same-named ones: in a country the wording ties to it ("Manchester,
-    England"), else in a country the article names (the most named), else nearest the
+    England"), else in a country the article names, else nearest the
     article's unambiguous cities, else the most populous."""
     if len(options) == 1:
         return options[0]
@@ -412,7 +412,7 @@ def _choose_city(
 
     return max(
         options,
-        key=lambda c: (c.country in bound, stated.get(c.country, 0) > 0, -nearest(c), stated.get(c.country, 0), c.population),
+        key=lambda c: (c.country in bound, stated.get(c.country, 0) > 0, -nearest(c), c.population),
     )
 
 
