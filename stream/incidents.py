@@ -539,6 +539,19 @@ def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor, publis
     return former
 
 
+def _unique_key(book: IncidentBook, state: IncidentState) -> None:
+    """Two open incidents never share a key (two bombings in one city on one day that nothing
+    ties together): the later one gets ``-2``, ``-3``..."""
+    taken = {key for other in book.incidents if other is not state for key in (other.event_key, *other.former_keys)}
+    if state.event_key not in taken:
+        return
+    base, n = state.event_key, 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    logger.info("key %s is taken by another open incident: this one is %s-%d", base, base, n)
+    state.event_key = f"{base}-{n}"
+
+
 def _coarse_with_place(coarse: str, desc: IncidentDescriptor) -> str:
     """``country-family`` becomes ``country-city-family`` once the city is known."""
     key = extract_event_key(country=desc.country, city=desc.place, kind=desc.kind)
@@ -827,6 +840,7 @@ def fold(
         state = book.incidents[decision.index] = _writable(book.incidents[decision.index])
 
     renamed = _learn_descriptor(state, extraction.incident, published)
+    _unique_key(book, state)
     if decision.index is None:
         logger.info("new incident %s (%s): %s", state.event_key, state.label, decision.reason)
     state.first_seen = min(state.first_seen, report.effective)

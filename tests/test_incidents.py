@@ -683,3 +683,31 @@ def test_stored_state_rejects_unknown_figure_fields() -> None:
     payload["incidents"][0]["figures"]["wounded"] = payload["incidents"][0]["figures"]["killed"]
     with pytest.raises(ValueError, match="unknown figure field"):
         IncidentBook.model_validate(payload)
+
+
+def test_merge_keeps_one_history_and_tells_nothing_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stream import matching
+
+    portville = PLACE.model_copy(update={"lat": 10.0, "lon": 10.0})
+    farville = PLACE.model_copy(update={"place": "Farville", "lat": 12.0, "lon": 10.0})  # ~220 km away
+    book, first = run([article("a1", at=T0, killed=fig(10), claimed_by=["Red Front"], incident=portville)])
+    book, second = run([article("b1", at=T0 + hours(1), source="beta.example", killed=fig(3),
+                                claimed_by=["Red Front"], incident=farville)], book)
+    assert len(book.incidents) == 2 and kinds(second) == [("first_report", "killed", 3), ("claim", "claimed_by", "Red Front")]
+    # Whatever later evidence ties them, the merge itself must be safe: lower the bar to force it.
+    monkeypatch.setitem(matching.rules(), "merge_threshold", -10.0)
+    book, merged = run([article("b2", at=T0 + hours(2), source="gamma.example", killed=fig(14),
+                                incident=farville)], book)
+    state = only(book)
+    assert state.event_key == first[0].event_key and state.former_keys == [second[0].event_key]
+    assert kinds(merged) == [("revised_up", "killed", 14), ("merged", "event_key", state.event_key)]
+    assert merged[1].previous == second[0].event_key
+    assert [r.article_id for r in state.history["killed"]] == ["a1", "b1", "b2"]
+    assert state.figures["killed"].value == 14 and state.articles == 3
+    [claim] = state.parties("claimed")
+    assert claim.reports == 2 and claim.sources == ["alpha.example", "beta.example"]
+    assert summary(state)["former_keys"] == [second[0].event_key] and book.get(second[0].event_key) is state
+    # A fact either incident told before the merge is not told again.
+    book, again = run([article("c1", at=T0 + hours(3), source="delta.example", claimed_by=["Red Front"],
+                               incident=portville)], book)
+    assert again == []
