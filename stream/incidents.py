@@ -1,11 +1,12 @@
 """Per-incident state and the revision logic that turns extractions into alerts.
 
-Pure and deterministic: no Kafka, no Faust, no clock. The stream keys extractions by the
-extractor's *coarse* key (``country-city-kind``, no date) and calls :func:`fold` for each one;
-the resulting :class:`IncidentBook` is stored as the table value (``model_dump(mode="json")``).
+Pure and deterministic: no Kafka, no Faust, no clock. The stream keys extractions by their
+partition key (the country, :func:`partition_key`) and calls :func:`fold` for each one; the
+resulting :class:`IncidentBook` (every open incident of that country) is stored as the table
+value (``model_dump(mode="json")``).
 
-Rules (issue 4)
-===============
+Rules (issues 4 and 10)
+=======================
 
 Effective time
     An article's effective time is its ``published`` time; an article without one uses its
@@ -14,22 +15,43 @@ Effective time
     to the receipt time, so one future-dated article cannot freeze a figure. Date-only
     publication times count as midnight UTC.
 
-Incidents under one coarse key
-    * A dated report (``incident.date``) joins the open incident whose date is closest and at
-      most ``INCIDENT_MATCH_DAYS`` (3) days away; otherwise it starts a new incident — two
-      attacks in one city a week apart stay apart.
-    * If no dated incident matches, a dated report adopts the undated incident (one whose
-      reports never carried a date), unless that incident was first seen more than 3 days
-      before the reported date (reports cannot precede the event).
-    * An undated report joins the most recently active incident (latest receipt time).
-    * Outlets naming one incident differently are already merged by the coarse key.
+Which incident (a scored match, :func:`resolve` and ``stream.matching``)
+    * The article's profile (place with coordinates, text date, publication day, kind family,
+      killed figure, claimants) is scored against every open incident of its country:
+      distance (a suburb 20 km from its capital matches; a capital against a far town is weak
+      evidence, since dispatches are filed there), dates (text dates more than 3 days apart
+      count heavily against; a report cannot precede its incident), kind families (an
+      explosion can become a bombing, an earthquake never a shooting), tolls and claimants.
+      Weights are data (``stream/extract/data/matching.json``).
+    * A located, dated article joins the best incident scoring at least the join threshold;
+      otherwise it opens a new incident.
+    * A country-only or undated article joins the unique compatible incident, or the best one
+      when it leads the next clearly (the incident reported on most recently gets a small
+      bonus); when it cannot tell, it updates nothing and opens nothing (logged).
+    * A background article (anniversary, trial: ``incident.background``) updates nothing and
+      opens nothing.
     * An article with nothing to learn (no figure, no attribution) never opens an incident.
 
+What an incident knows of itself
+    Every place its reports named (with coordinates), the text dates they gave (the incident
+    date is the earliest well-supported one: given by at least half as many reports as the
+    most given; the earliest publication day stands in until a text gives one), and its kind,
+    which sharpens without a new key (an explosion becomes a bombing once a device or a claim
+    is reported; the label says "explosion" until then).
+
 Event key
-    ``<coarse key>-<YYYY-MM-DD>`` with the incident date of the first dated report, e.g.
-    ``iran-kerman-bombing-2024-01-03``; the bare coarse key until a date is known. When an
-    undated incident learns its date the key changes once; the old key is kept in
-    ``former_keys``. The label is ``"Kerman, Iran — bombing, 2024-01-03"``.
+    ``<country>-<city>-<family>-<YYYY-MM-DD>``, e.g. ``iran-kerman-attack-2024-01-03``, from
+    the first article that opened the incident. The key changes only when the incident first
+    learns its date, its city, or a date read in a text where it only had a publication
+    date; the old key goes to ``former_keys`` and a ``merged`` alert (``previous`` = old key,
+    ``current`` = new key) tells subscribers. Two open incidents never share a key (``-2``).
+
+Merges
+    After each update, an incident that now scores at least the merge threshold against
+    another open incident of its country is merged with it: the one first received keeps its
+    key, the other's keys go to ``former_keys`` (the read API lists them), histories and
+    parties are combined, and a ``merged`` alert is emitted. Facts are remembered without
+    their key, so nothing told under either key is told again.
 
 Current figure (per field: killed, injured, hospitalized)
     * The first figure for a field is a ``first_report``.
@@ -69,7 +91,8 @@ Idempotence
     an article matching either is ignored entirely, so duplicates and topic replays change
     neither state nor alerts. An article re-sent under the same id with new content is
     ignored too (logged): updated versions need a new id. Alert ids come from
-    ``Alert.make_id`` over the fact, and each incident remembers the ids it emitted, so a
+    ``Alert.make_id`` over the fact and the key, and each incident remembers the facts it
+    emitted without the key (:func:`fact_id`, so renames and merges keep them), so a
     fact is never emitted twice — even a value revised back to (e.g. 84 → 90 → 84) updates
     the figure without a second identical alert. Replaying the topic into an empty table
     re-creates the same alerts with the same ids, so subscribers can de-duplicate on ids.
