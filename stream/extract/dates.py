@@ -31,6 +31,8 @@ class _DateRules:
     iso: re.Pattern[str]
     weekday: re.Pattern[str]
     relative: re.Pattern[str]
+    holiday: re.Pattern[str]
+    holidays: dict[str, str]
     months: dict[str, int]
     weekdays: dict[str, int]
     relative_days: dict[str, int]
@@ -55,6 +57,7 @@ def _date_rules(ascii_text: bool = False) -> _DateRules:
     month_alt = lexicon.alternation([re.escape(m) for m in months])
     weekdays = {d.lower(): i for i, d in enumerate(data["weekdays"])}
     relative = {k.lower(): int(v) for k, v in data["relative_days"].items()}
+    holidays = {k.lower(): v for k, v in data["holidays"].items()}
     return _DateRules(
         explicit_mdy=rx(
             rf"\b(?P<month>{month_alt})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d\d)\b)?",
@@ -68,6 +71,8 @@ def _date_rules(ascii_text: bool = False) -> _DateRules:
         iso=rx(r"(?P<year>(?:1(?<!\w1)9|2(?<!\w2)0)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"),
         weekday=rx(r"\b(?P<weekday>" + lexicon.alternation(list(weekdays)) + r")(?:'s)?\b", re.IGNORECASE),
         relative=rx(r"\b(?P<rel>" + lexicon.literal_alternation(list(relative)) + r")\b", re.IGNORECASE),
+        holiday=rx(r"\b(?P<holiday>" + lexicon.literal_alternation(list(holidays)) + r")\b", re.IGNORECASE),
+        holidays=holidays,
         months=months,
         weekdays=weekdays,
         relative_days=relative,
@@ -92,6 +97,40 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
 
 _MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _RELATIVE_TRIGGERS = ("day", "night", "morning", "afternoon", "evening")
+
+
+_HOLIDAY_TRIGGERS = ("easter", "christmas", "boxing", "new year", "good friday", "palm sunday", "halloween")
+
+
+def easter(year: int) -> dt.date:
+    """Western Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the computus' own names
+    m = (a + 11 * h + 19 * l) // 433
+    month = (h + l - 7 * m + 90) // 25
+    return dt.date(year, month, (h + l - 7 * m + 33 * month + 19) % 32)
+
+
+def _holiday_in(rule: str, year: int) -> dt.date | None:
+    if rule.startswith("easter"):
+        offset = int(rule[len("easter"):] or 0)
+        return easter(year) + dt.timedelta(days=offset)
+    month, day = (int(part) for part in rule.split("-"))
+    return _safe_date(year, month, day)
+
+
+def holiday_on_or_before(rule: str, published: dt.date) -> dt.date | None:
+    """The latest day named by ``rule`` ('easter', 'easter-2', 'MM-DD') on or before ``published``
+    (a day of slack for time zones)."""
+    for year in (published.year, published.year - 1):
+        day = _holiday_in(rule, year)
+        if day is not None and day <= published + dt.timedelta(days=1):
+            return day
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +180,11 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
                 continue
             back = (published.weekday() - rules.weekdays[m.group("weekday").lower()]) % 7
             found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8, m.end()))
+    if published is not None and lexicon.contains_any(lowered, _HOLIDAY_TRIGGERS):
+        for m in rules.holiday.finditer(text):
+            day = holiday_on_or_before(rules.holidays[m.group("holiday").lower()], published)
+            if day is not None:
+                found.append(DateMention(day, sentence.index, m.start(), 0.85, m.end()))
     if published is not None and lexicon.contains_any(lowered, _RELATIVE_TRIGGERS):
         for m in rules.relative.finditer(text):
             offset = rules.relative_days[m.group("rel").lower()]
@@ -162,7 +206,7 @@ _DATELINE_REACH = 45
 #: The best date must score this much: a date with neither incident words nor an event's
 #: possessive near it ("police said on Wednesday") is not taken (a wrong date is worse than none).
 MIN_DATE_SCORE = 0.0
-_POSSESSIVE_EVENT = re.compile(r"^'s\s+(?:[\w.-]+\s+){0,2}?(?:attacks?|bombings?|blasts?|explosions?|shootings?|"
+_POSSESSIVE_EVENT = re.compile(r"^(?:'s)?\s+(?:[\w.-]+\s+){0,2}?(?:attacks?|bombings?|blasts?|explosions?|shootings?|"
                                r"massacre|earthquake|quake|tremor|temblor|assault|siege|floods?|fire)\b", re.IGNORECASE)
 
 

@@ -79,3 +79,21 @@ def test_wire_dateline_and_photo_caption_dates_are_not_the_incident_date() -> No
         "The bomb went off on Tuesday, killing 40 people."
     ) == dt.date(2024, 5, 14)
     assert _date("Mourners gather after the bombing in Kano, Nigeria, May 15, 2024.") is None
+
+
+def test_named_holidays_date_the_incident() -> None:
+    from stream.extract.dates import easter, holiday_on_or_before
+
+    assert [easter(y) for y in (2019, 2024, 2025)] == [dt.date(2019, 4, 21), dt.date(2024, 3, 31), dt.date(2025, 4, 20)]
+    assert holiday_on_or_before("easter-2", dt.date(2025, 4, 30)) == dt.date(2025, 4, 18)  # Good Friday
+    assert holiday_on_or_before("12-31", dt.date(2027, 1, 2)) == dt.date(2026, 12, 31)  # last year's eve
+
+
+def test_an_attributive_day_beats_a_day_named_for_something_else() -> None:
+    # "the Easter Sunday bombings" names the incident's day; "Thursday's blast" here is another event.
+    e = run(
+        "Officials lowered the death toll from the Easter Sunday bombings at three churches in Colombo to 180 "
+        "on Thursday. Thursday's blast near a courthouse caused no casualties.",
+        published="2031-04-17",
+    )
+    assert e.incident.date == dt.date(2031, 4, 13) and e.incident.date_basis == "text"
