@@ -227,7 +227,8 @@ def test_qualifier_only_change_updates_silently() -> None:
             article("a2", at=T0 + hours(20), source="beta.example", killed=fig(30)),
         ]
     )
-    assert kinds(alerts) == [("first_report", "killed", 30)]
+    # No revision: the count did not change. Beta is a second outlet for 30, hence corroborated.
+    assert kinds(alerts) == [("first_report", "killed", 30), ("corroborated", "killed", 30)]
     cur = only(book).figures["killed"]
     assert (cur.value, cur.qualifier, cur.source) == (30, Qualifier.EXACT, "beta.example")
     assert cur.since == T0 and cur.since_source == "alpha.example" and cur.reports == 2
