@@ -64,6 +64,39 @@ Responsibility
     an alert for a party new to the incident. First-seen time (earliest effective time),
     source, article, channel and evidence are kept per party and role.
 
+Corroboration
+    * An outlet is a distinct ``source`` (compared case-insensitively); an article without one
+      counts as its own outlet, ``article:<id>``, since nothing ties it to any other.
+    * Each current figure keeps ``sources``: the outlets whose reports — any report of the
+      field, late ones included — give this value *or higher*, each with the earliest effective
+      time it did so (``first_seen``). "Or higher" because tolls rise: an outlet saying 90
+      backs "at least 84". Every figure alert carries the count (``sources``); a conflict
+      carries the count for the new, lower value (which the standing outlets back as well).
+    * The list is maintained incrementally, not re-derived each time, because the history is
+      capped: a report that confirms the value (same value, a higher late one) adds its outlet
+      or lowers its ``first_seen``. When the value changes the list is rebuilt from the kept
+      history; for a *lower* value the old list carries over (whoever backed the higher value
+      backs the lower one), so outlets whose reports were trimmed are kept. For a *higher*
+      value trimmed reports cannot be checked, so the count can err low, never high — the
+      safe side for a confidence signal. A figure stored before corroboration (empty list)
+      rebuilds it from the history on its next report.
+    * A revision to more than ``JUMP_FACTOR`` (5) times the previous value is a *jump*
+      (exactly 5x is not; from 0, any rise is). A jump reported by fewer than 2 outlets is
+      ``corroborated: false`` — it still becomes the figure and is alerted as ``revised_up``,
+      since withholding a real jump costs more than flagging it — until a second outlet
+      reports it or more. "The previous value" is the last undoubted one: a jump not yet
+      corroborated is measured from where it jumped (``jumped_from``), so one outlet nudging
+      its own jumped figure up (12 → 500 → 520) does not launder it.
+    * Each time the standing value gains an outlet (a confirmation or a late report; not a
+      revision, whose own alert carries the count), a ``corroborated`` alert is raised with the
+      new count in ``sources``, for counts 2 to ``MAX_CORROBORATION`` (5); beyond that a further
+      outlet is not news. Its id includes the count. ``previous`` is set only when the new
+      outlet confirms an unconfirmed jump, and holds the value the jump came from; the count
+      before is always ``sources - 1`` (one article adds at most one outlet), so it needs no
+      field. ``tollwatch subscribe --min-sources N`` relies on both (``passes_min_sources``).
+    * Party alerts carry in ``sources`` the number of outlets reporting the party in that role
+      so far (1: they fire for a party new to the incident).
+
 Idempotence
     Each article leaves two fingerprints (hash of its id, hash of its content without id);
     an article matching either is ignored entirely, so duplicates and topic replays change
@@ -947,12 +980,17 @@ def _party_view(entry: ResponsibilityEntry) -> dict[str, Any]:
 
 
 def summary(state: IncidentState) -> dict[str, Any]:
-    """The open incident as the read API shows it: current figures and responsibility."""
+    """The open incident as the read API shows it: current figures (with their outlets and
+    ``source_count``) and responsibility."""
     figures: dict[str, Any] = {}
     for field in FIGURE_FIELDS:
         cur = state.figures.get(field)
         if cur is not None:
-            figures[field] = {**cur.model_dump(mode="json"), "text": format_figure(cur.value, cur.qualifier)}
+            figures[field] = {
+                **cur.model_dump(mode="json"),
+                "text": format_figure(cur.value, cur.qualifier),
+                "source_count": len(_standing_sources(state, field, cur)),
+            }
     return {
         "event_key": state.event_key,
         "label": state.label,
