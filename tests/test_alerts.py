@@ -75,8 +75,10 @@ def test_format_figure() -> None:
         ),
         (
             {"kind": "corroborated", "field": "injured", "current": 840, "sources": 2, "previous": 12},
-            "Portville, Atlantis — bombing: injured count of 840 now reported by 2 outlets, "
-            "confirming the jump from 12 — a.example",
+            (
+                "Portville, Atlantis — bombing: injured count of 840 now reported by 2 outlets, "
+                "confirming the jump from 12 — a.example"
+            ),
         ),
     ],
 )
@@ -141,7 +143,7 @@ def test_make_alert_rejects_bad_values() -> None:
 
 
 def test_make_id_without_detail_is_the_old_id() -> None:
-    old = hashlib.sha256("k|revised_down|killed|84|exact".encode()).hexdigest()[:20]
+    old = hashlib.sha256(b"k|revised_down|killed|84|exact").hexdigest()[:20]
     assert Alert.make_id("k", "revised_down", "killed", 84, "exact") == old
     assert Alert.make_id("k", "revised_down", "killed", 84, "exact", detail="") == old
     assert Alert.make_id("k", "revised_down", "killed", 84, "exact", detail="sources=2") != old

@@ -518,7 +518,7 @@ def test_same_outlet_twice_does_not_corroborate() -> None:
 
 
 def test_one_outlet_nudging_its_own_jump_stays_unconfirmed() -> None:
-    book, alerts = run(
+    _, alerts = run(
         [
             article("a1", at=T0, killed=fig(12)),
             article("b1", at=T0 + hours(10), source="beta.example", killed=fig(500)),
