@@ -109,8 +109,9 @@ Idempotence
 
 Bounds
     History is capped per field (``MAX_HISTORY`` latest reports, a dropped count is kept),
-    fingerprints and emitted ids are capped FIFO, and so are sources per party. Incidents
-    with no article for ``DEFAULT_TTL`` (14 days, by receipt time) are closed by
+    fingerprints and emitted ids are capped FIFO, and so are sources per party; a current
+    figure keeps its earliest ``MAX_FIGURE_SOURCES`` (50) outlets, where its count saturates.
+    Incidents with no article for ``DEFAULT_TTL`` (14 days, by receipt time) are closed by
     :func:`expire`; a book over ``MAX_INCIDENTS`` evicts its least recently active incident
     (logged). Callers keeping per-incident metrics should also drop ``former_keys``.
 """
