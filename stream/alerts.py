@@ -119,6 +119,13 @@ def headline(
     return f"{subject}: {body}{_source_suffix(source)}"
 
 
+def id_detail(kind: AlertKind | str, sources: int | None) -> str:
+    """What tells apart alerts of one fact besides ``Alert.make_id``'s fields: the outlet count
+    of a ``corroborated`` alert (one per count). Anything deriving its own id from an alert
+    (de-duplication keys) must pass this as ``detail`` too, or the counts collide."""
+    return f"sources={sources}" if AlertKind(kind) is AlertKind.CORROBORATED and sources is not None else ""
+
+
 def make_alert(
     *,
     event_key: str,
@@ -146,11 +153,8 @@ def make_alert(
     each new count of outlets is a new fact while a replay of one count keeps its id.
     """
     kind = AlertKind(kind)
-    detail = ""
-    if kind is AlertKind.CORROBORATED:
-        if sources is None or sources < 2:
-            raise ValueError(f"corroborated alerts carry the new outlet count (2 or more), got sources={sources!r}")
-        detail = f"sources={sources}"
+    if kind is AlertKind.CORROBORATED and (sources is None or sources < 2):
+        raise ValueError(f"corroborated alerts carry the new outlet count (2 or more), got sources={sources!r}")
     if kind in FIGURE_KINDS:
         if not isinstance(current, int):
             raise ValueError(f"{kind.value} alerts carry an integer figure, got {current!r}")
@@ -173,7 +177,7 @@ def make_alert(
     )
     return Alert(
         alert_id=Alert.make_id(
-            event_key, kind.value, field, current, qualifier.value if qualifier else None, detail=detail
+            event_key, kind.value, field, current, qualifier.value if qualifier else None, detail=id_detail(kind, sources)
         ),
         event_key=event_key,
         incident=incident,

@@ -591,6 +591,21 @@ def _corroboration_spec(
     )
 
 
+def combined_figure(state: IncidentState, field: str, *figures: CurrentFigure | None) -> CurrentFigure | None:
+    """The standing figure of ``field`` once incidents holding ``figures`` are one (``state``
+    holds the merged history): the latest of them, backed by every outlet of the others whose
+    value is as high or higher, and by the merged history. For merging incidents."""
+    present = [f for f in figures if f is not None]
+    if not present:
+        return None
+    standing = max(present, key=lambda f: f.effective)
+    backing = [_standing_sources(state, field, f) for f in present if f.value >= standing.value]
+    sources = _merge_seen(*backing, _seen_in_history(state, field, standing.value))
+    return standing.model_copy(
+        update={"sources": sources, "corroborated": standing.corroborated or len(sources) >= 2}
+    )
+
+
 def _alert_sources(state: IncidentState, spec: _AlertSpec) -> int | None:
     """The outlet count an alert carries: figures set it in their spec; a party counts the
     outlets that reported it in that role so far (1 for the first, even without a source)."""

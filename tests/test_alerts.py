@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from stream.alerts import format_figure, headline, make_alert, passes_min_sources
+from stream.alerts import format_figure, headline, id_detail, make_alert, passes_min_sources
 from stream.models import Alert, AlertKind, Qualifier
 
 SUBJECT = "Portville, Atlantis — bombing"
@@ -169,6 +169,7 @@ def test_corroborated_alert_id_depends_on_the_count_not_the_article() -> None:
     assert two.alert_id != three.alert_id
     assert two.alert_id == Alert.make_id("k", "corroborated", "killed", 84, "exact", detail="sources=2")
     assert _corroborated(2, article_id="y", source="b.example").alert_id == two.alert_id
+    assert id_detail("corroborated", 2) == "sources=2" and id_detail("revised_up", 2) == ""
     with pytest.raises(ValueError, match="outlet count"):
         _corroborated(None)
     with pytest.raises(ValueError, match="outlet count"):

@@ -16,6 +16,7 @@ from stream.incidents import (
     MAX_HISTORY,
     IncidentBook,
     IncidentState,
+    combined_figure,
     expire,
     fold,
     history,
@@ -619,6 +620,28 @@ def test_figure_stored_before_corroboration_rebuilds_sources_from_history() -> N
     book, alerts = run([article("c1", at=T0 + hours(3), source="gamma.example", killed=fig(30))], legacy)
     assert [(a.kind.value, a.sources) for a in alerts] == [("corroborated", 3)]
     assert len(only(book).figures["killed"].sources) == 3
+
+
+def test_combined_figure_for_merged_incidents_unites_their_outlets() -> None:
+    one = only(run([article("a1", at=T0, killed=fig(12)),
+                    article("b1", at=T0 + hours(1), source="beta.example", killed=fig(840))])[0])
+    other = only(run([article("c1", at=T0 + hours(2), source="gamma.example", killed=fig(840))])[0])
+    assert one.figures["killed"].corroborated is False
+    merged = one.model_copy(update={"history": {"killed": [*one.history["killed"], *other.history["killed"]]}})
+    fig_ = combined_figure(merged, "killed", one.figures["killed"], other.figures["killed"])
+    assert fig_ is not None and fig_.article_id == "c1"  # the later standing figure
+    assert [s.source for s in fig_.sources] == ["beta.example", "gamma.example"] and fig_.corroborated is True
+    # A higher figure's outlets back a lower standing one (beta's 840 backs 50)...
+    low = only(run([article("d1", at=T0 + hours(3), source="delta.example", killed=fig(50))])[0])
+    fig_ = combined_figure(low, "killed", low.figures["killed"], one.figures["killed"])
+    assert fig_ is not None and fig_.value == 50
+    assert [s.source for s in fig_.sources] == ["beta.example", "delta.example"]
+    # ...but a lower figure's outlets do not back a higher standing one.
+    early = only(run([article("e1", at=T0 + hours(0.5), source="delta.example", killed=fig(50))])[0])
+    fig_ = combined_figure(one, "killed", one.figures["killed"], early.figures["killed"])
+    assert fig_ is not None and fig_.value == 840 and [s.source for s in fig_.sources] == ["beta.example"]
+    fig_ = combined_figure(one, "killed", one.figures["killed"], None)
+    assert fig_ is not None and len(fig_.sources) == 1 and combined_figure(one, "killed", None) is None
 
 
 # --- responsibility --------------------------------------------------------------------------
