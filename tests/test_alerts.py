@@ -7,7 +7,13 @@ import hashlib
 
 import pytest
 
-from stream.alerts import format_figure, headline, id_detail, make_alert, passes_min_sources
+from stream.alerts import (
+    format_figure,
+    headline,
+    id_detail,
+    make_alert,
+    passes_min_sources,
+)
 from stream.models import Alert, AlertKind, Qualifier
 
 SUBJECT = "Portville, Atlantis — bombing"
