@@ -79,7 +79,8 @@ def headline(
 
     ``subject`` is the incident without its date (the alert carries the full label separately).
     For conflicts, ``previous`` is the figure that stands and ``conflicting_sources`` is
-    ``[standing source, new source]``.
+    ``[standing source, new source]``. For ``corroborated``, ``sources`` is the new outlet
+    count and ``previous`` (when set) the figure an unconfirmed jump came from.
     """
     kind = AlertKind(kind)
     if field not in KIND_FIELDS[kind]:
@@ -109,11 +110,20 @@ def headline(
     elif kind is AlertKind.CORROBORATED:
         outlets = f"{sources} outlets" if sources else "another outlet"
         body = f"{FIELD_NOUNS[field]} of {now} now reported by {outlets}"
+        if previous is not None:
+            body += f", confirming the jump from {format_figure(previous, previous_qualifier)}"
     elif kind is AlertKind.MERGED:
         return f"{subject}: reports filed under {previous} are the same incident, now {current}"
     else:
         body = f"{current} denied involvement"
     return f"{subject}: {body}{_source_suffix(source)}"
+
+
+def id_detail(kind: AlertKind | str, sources: int | None) -> str:
+    """What tells apart alerts of one fact besides ``Alert.make_id``'s fields: the outlet count
+    of a ``corroborated`` alert (one per count). Anything deriving its own id from an alert
+    (de-duplication keys) must pass this as ``detail`` too, or the counts collide."""
+    return f"sources={sources}" if AlertKind(kind) is AlertKind.CORROBORATED and sources is not None else ""
 
 
 def make_alert(
@@ -139,8 +149,12 @@ def make_alert(
     """Build an ``Alert`` with its deterministic id and headline; ``emitted_at`` stays None.
 
     ``subject`` is the headline's incident wording (defaults to ``incident``, the full label).
+    A ``corroborated`` alert needs ``sources`` (at least 2): the count is part of its id, so
+    each new count of outlets is a new fact while a replay of one count keeps its id.
     """
     kind = AlertKind(kind)
+    if kind is AlertKind.CORROBORATED and (sources is None or sources < 2):
+        raise ValueError(f"corroborated alerts carry the new outlet count (2 or more), got sources={sources!r}")
     if kind in FIGURE_KINDS:
         if not isinstance(current, int):
             raise ValueError(f"{kind.value} alerts carry an integer figure, got {current!r}")
@@ -162,7 +176,9 @@ def make_alert(
         sources=sources,
     )
     return Alert(
-        alert_id=Alert.make_id(event_key, kind.value, field, current, qualifier.value if qualifier else None),
+        alert_id=Alert.make_id(
+            event_key, kind.value, field, current, qualifier.value if qualifier else None, detail=id_detail(kind, sources)
+        ),
         event_key=event_key,
         incident=incident,
         kind=kind,
@@ -181,3 +197,32 @@ def make_alert(
         sources=sources,
         corroborated=corroborated,
     )
+
+
+#: Figure alerts a ``--min-sources`` bar applies to (``corroborated`` has its own rule).
+_COUNTED_KINDS: frozenset[AlertKind] = frozenset(
+    {AlertKind.FIRST_REPORT, AlertKind.REVISED_UP, AlertKind.REVISED_DOWN, AlertKind.CONFLICT}
+)
+
+
+def passes_min_sources(alert: Alert, min_sources: int) -> bool:
+    """Whether a subscriber asking for ``min_sources`` outlets per figure sees ``alert``.
+
+    * Figure alerts (first report, revisions, conflict) pass when ``sources >= min_sources``.
+    * A ``corroborated`` alert passes the moment its figure clears the bar (``sources ==
+      min_sources``, for a bar above 1), so the subscriber learns a figure it was not shown
+      when it was reported. With a bar of 1 every figure was already shown: only a
+      ``corroborated`` alert that confirms an unconfirmed jump (``previous`` set to the value
+      the jump came from) passes.
+    * Party and merged alerts always pass, and so does an alert without ``sources`` (from a
+      worker older than corroboration): hiding it would hide a fact nobody counted.
+    """
+    if min_sources < 1:
+        raise ValueError(f"min_sources must be 1 or more, got {min_sources}")
+    if alert.sources is None:
+        return True
+    if alert.kind is AlertKind.CORROBORATED:
+        return alert.sources == min_sources if min_sources > 1 else alert.previous is not None
+    if alert.kind in _COUNTED_KINDS:
+        return alert.sources >= min_sources
+    return True

@@ -96,17 +96,40 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def format_alert(alert: Alert) -> str:
+    """``[  revised_up] <headline>  (2024-01-04 10:00, a17, 3 sources)``; a jump that only one
+    outlet reports is marked ``unconfirmed``."""
     when = alert.published.strftime("%Y-%m-%d %H:%M") if alert.published else "undated"
-    return f"[{alert.kind.value:>12}] {alert.headline}  ({when}, {alert.article_id})"
+    notes = [when, alert.article_id]
+    if alert.sources is not None and alert.sources > 1:
+        notes.append(f"{alert.sources} sources")
+    if alert.corroborated is False:
+        notes.append("unconfirmed")
+    return f"[{alert.kind.value:>12}] {alert.headline}  ({', '.join(notes)})"
+
+
+def _min_sources(text: str) -> int:
+    """argparse type for ``--min-sources``: a whole number of outlets, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of outlets (1 or more), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 or more, got {value}: 1 shows every figure, N > 1 only figures N outlets report"
+        )
+    return value
 
 
 def cmd_subscribe(args: argparse.Namespace) -> int:
+    from stream.alerts import passes_min_sources
     from stream.clients import parse_alert, tail
 
     settings = _settings(args)
     try:
         for value in tail(settings, settings.topic_alerts, from_beginning=args.from_beginning):
             alert = parse_alert(value)
+            if not passes_min_sources(alert, args.min_sources):
+                continue
             print(alert.model_dump_json() if args.json else format_alert(alert), flush=True)
     except KeyboardInterrupt:
         return 0
@@ -294,6 +317,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_bootstrap(sub.add_parser("subscribe", help="tail the alerts topic"))
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--from-beginning", action="store_true")
+    p.add_argument(
+        "--min-sources",
+        type=_min_sources,
+        default=1,
+        metavar="N",
+        help="figure alerts only once N distinct outlets report the figure or higher; a 'corroborated' "
+        "alert shows a figure the moment it reaches N (default 1: every figure, plus confirmations of "
+        "unconfirmed jumps). Claims, suspicions and denials always pass.",
+    )
     p.set_defaults(func=cmd_subscribe)
 
     p = sub.add_parser("extract", help="run the extractors offline (no Kafka)")

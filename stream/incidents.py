@@ -86,6 +86,39 @@ Responsibility
     an alert for a party new to the incident. First-seen time (earliest effective time),
     source, article, channel and evidence are kept per party and role.
 
+Corroboration
+    * An outlet is a distinct ``source`` (compared case-insensitively); an article without one
+      counts as its own outlet, ``article:<id>``, since nothing ties it to any other.
+    * Each current figure keeps ``sources``: the outlets whose reports — any report of the
+      field, late ones included — give this value *or higher*, each with the earliest effective
+      time it did so (``first_seen``). "Or higher" because tolls rise: an outlet saying 90
+      backs "at least 84". Every figure alert carries the count (``sources``); a conflict
+      carries the count for the new, lower value (which the standing outlets back as well).
+    * The list is maintained incrementally, not re-derived each time, because the history is
+      capped: a report that confirms the value (same value, a higher late one) adds its outlet
+      or lowers its ``first_seen``. When the value changes the list is rebuilt from the kept
+      history; for a *lower* value the old list carries over (whoever backed the higher value
+      backs the lower one), so outlets whose reports were trimmed are kept. For a *higher*
+      value trimmed reports cannot be checked, so the count can err low, never high — the
+      safe side for a confidence signal. A figure stored before corroboration (empty list)
+      rebuilds it from the history on its next report.
+    * A revision to more than ``JUMP_FACTOR`` (5) times the previous value is a *jump*
+      (exactly 5x is not; from 0, any rise is). A jump reported by fewer than 2 outlets is
+      ``corroborated: false`` — it still becomes the figure and is alerted as ``revised_up``,
+      since withholding a real jump costs more than flagging it — until a second outlet
+      reports it or more. "The previous value" is the last undoubted one: a jump not yet
+      corroborated is measured from where it jumped (``jumped_from``), so one outlet nudging
+      its own jumped figure up (12 → 500 → 520) does not launder it.
+    * Each time the standing value gains an outlet (a confirmation or a late report; not a
+      revision, whose own alert carries the count), a ``corroborated`` alert is raised with the
+      new count in ``sources``, for counts 2 to ``MAX_CORROBORATION`` (5); beyond that a further
+      outlet is not news. Its id includes the count. ``previous`` is set only when the new
+      outlet confirms an unconfirmed jump, and holds the value the jump came from; the count
+      before is always ``sources - 1`` (one article adds at most one outlet), so it needs no
+      field. ``tollwatch subscribe --min-sources N`` relies on both (``passes_min_sources``).
+    * Party alerts carry in ``sources`` the number of outlets reporting the party in that role
+      so far (1: they fire for a party new to the incident).
+
 Idempotence
     Each article leaves two fingerprints (hash of its id, hash of its content without id);
     an article matching either is ignored entirely, so duplicates and topic replays change
@@ -99,8 +132,9 @@ Idempotence
 
 Bounds
     History is capped per field (``MAX_HISTORY`` latest reports, a dropped count is kept),
-    fingerprints and emitted ids are capped FIFO, and so are sources per party. Incidents
-    with no article for ``DEFAULT_TTL`` (14 days, by receipt time) are closed by
+    fingerprints and emitted ids are capped FIFO, and so are sources per party; a current
+    figure keeps its earliest ``MAX_FIGURE_SOURCES`` (50) outlets, where its count saturates.
+    Incidents with no article for ``DEFAULT_TTL`` (14 days, by receipt time) are closed by
     :func:`expire`; a book over ``MAX_INCIDENTS`` evicts its least recently active incident
     (logged). Callers keeping per-incident metrics should also drop ``former_keys``.
 """
@@ -117,7 +151,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stream import matching
-from stream.alerts import format_figure, make_alert
+from stream.alerts import format_figure, id_detail, make_alert
 from stream.extract.incident import event_key as extract_event_key
 from stream.extract.kinds import family_of
 from stream.extract.places import slug
@@ -151,6 +185,12 @@ MAX_SOURCES = 50
 MAX_INCIDENTS = 256
 #: Distinct places remembered per incident (the suburb, the city, the province's towns).
 MAX_PLACES = 12
+#: A rise to more than this many times the last undoubted value is a jump that needs a second outlet.
+JUMP_FACTOR = 5
+#: ``corroborated`` alerts stop at this many outlets: beyond it a further outlet is not news.
+MAX_CORROBORATION = 5
+#: Outlets remembered per current figure (the earliest); the count saturates here.
+MAX_FIGURE_SOURCES = 50
 
 ReportOutcome = Literal[
     "first_report", "revised_up", "revised_down", "confirmed", "qualifier_changed", "conflict", "late"
@@ -186,6 +226,19 @@ class FigureReport(BaseModel):
     outcome: ReportOutcome
 
 
+class SourceSeen(BaseModel):
+    """One outlet backing a figure, with the earliest effective time it gave that value or higher.
+
+    Frozen: ``CurrentFigure`` objects are shared between copies of a state, so what they hold
+    is replaced, never changed in place.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    source: str = Field(description="The outlet, or 'article:<id>' for an article without a source.")
+    first_seen: dt.datetime
+
+
 class CurrentFigure(BaseModel):
     """The figure that stands for a field: the latest report stating the current value."""
 
@@ -201,6 +254,17 @@ class CurrentFigure(BaseModel):
     since: dt.datetime = Field(description="Effective time at which this value became current.")
     since_source: str | None = Field(default=None, description="Outlet that first gave this value.")
     reports: int = Field(default=1, description="Reports stating this value since it became current.")
+    sources: list[SourceSeen] = Field(
+        default_factory=list,
+        description="Distinct outlets that reported this value or higher, earliest first (empty: stored "
+        "before corroboration; rebuilt from the history on the next report).",
+    )
+    corroborated: bool = Field(
+        default=True, description="False while a jump (over JUMP_FACTOR x) is reported by a single outlet."
+    )
+    jumped_from: int | None = Field(
+        default=None, description="The undoubted value a jump to this one came from; None when not a jump."
+    )
 
 
 class ResponsibilityEntry(BaseModel):
@@ -623,10 +687,20 @@ class _AlertSpec:
     evidence: str | None = None
     channel: str | None = None
     conflicting_sources: tuple[str, ...] = ()
+    sources: int | None = None
+    corroborated: bool | None = None
 
 
 def _current_from(
-    fig: Figure, report: _Report, *, since: dt.datetime, since_source: str | None, reports: int
+    fig: Figure,
+    report: _Report,
+    *,
+    since: dt.datetime,
+    since_source: str | None,
+    reports: int,
+    sources: list[SourceSeen],
+    corroborated: bool,
+    jumped_from: int | None,
 ) -> CurrentFigure:
     return CurrentFigure(
         value=fig.value,
@@ -639,7 +713,121 @@ def _current_from(
         since=since,
         since_source=since_source,
         reports=reports,
+        sources=sources,
+        corroborated=corroborated,
+        jumped_from=jumped_from,
     )
+
+
+# --- corroboration ----------------------------------------------------------------------------
+
+
+def _outlet(source: str | None, article_id: str) -> str:
+    """An article without a source counts as its own outlet: it is independent of every other."""
+    return source or f"article:{article_id}"
+
+
+def _seen(report: _Report) -> SourceSeen:
+    return SourceSeen(source=_outlet(report.source, report.article_id), first_seen=report.effective)
+
+
+def _merge_seen(*groups: list[SourceSeen]) -> list[SourceSeen]:
+    """Union by outlet (case-insensitive), each with its earliest time; earliest first, capped."""
+    best: dict[str, SourceSeen] = {}
+    for group in groups:
+        for seen in group:
+            key = seen.source.casefold()
+            if key not in best or seen.first_seen < best[key].first_seen:
+                best[key] = seen
+    ordered = sorted(best.values(), key=lambda s: (s.first_seen, s.source))
+    return ordered[:MAX_FIGURE_SOURCES]
+
+
+def _seen_in_history(state: IncidentState, field: str, value: int) -> list[SourceSeen]:
+    """Outlets of the kept history (late reports included) that gave ``value`` or higher."""
+    return _merge_seen(
+        [
+            SourceSeen(source=_outlet(r.source, r.article_id), first_seen=r.effective)
+            for r in state.history.get(field, [])
+            if r.value >= value
+        ]
+    )
+
+
+def _standing_sources(state: IncidentState, field: str, cur: CurrentFigure) -> list[SourceSeen]:
+    """The current figure's outlets; a figure stored before corroboration rebuilds them from history."""
+    return cur.sources or _seen_in_history(state, field, cur.value)
+
+
+def _sources_for(
+    state: IncidentState, field: str, value: int, cur: CurrentFigure | None, report: _Report
+) -> list[SourceSeen]:
+    """Outlets reporting ``value`` or higher once ``report`` (which gives ``value``) is counted.
+
+    The history is rescanned, because outlets that backed only a lower value do not carry
+    over. When ``value`` is below the standing one, every outlet backing the standing value
+    also backs this one, so that list carries over as well: it keeps outlets whose reports
+    the capped history has already dropped. A higher value cannot be checked against dropped
+    reports and is rebuilt from the kept history alone, so the count errs low, never high.
+    """
+    carried = _standing_sources(state, field, cur) if cur is not None and value < cur.value else []
+    return _merge_seen(carried, _seen_in_history(state, field, value), [_seen(report)])
+
+
+def _jump_base(cur: CurrentFigure) -> int:
+    """The last value not in doubt: an unconfirmed jump is measured from where it jumped, so one
+    outlet nudging its own jumped figure up cannot make it look confirmed."""
+    return cur.jumped_from if not cur.corroborated and cur.jumped_from is not None else cur.value
+
+
+def _corroboration_spec(
+    field: str, fig: Figure, before: CurrentFigure, after: CurrentFigure, count_before: int
+) -> _AlertSpec | None:
+    """A ``corroborated`` alert when the standing value gained an outlet (up to MAX_CORROBORATION).
+
+    ``previous`` is set only when this outlet confirms an unconfirmed jump (it holds the value
+    the jump came from); the count before is always ``sources - 1`` (one article adds at most
+    one outlet), so it needs no field.
+    """
+    count = len(after.sources)
+    if count <= count_before or count < 2 or count > MAX_CORROBORATION:
+        return None
+    return _AlertSpec(
+        AlertKind.CORROBORATED,
+        field,
+        after.value,
+        after.qualifier,
+        previous=before.jumped_from if not before.corroborated and after.corroborated else None,
+        evidence=fig.evidence,
+        sources=count,
+        corroborated=True,
+    )
+
+
+def combined_figure(state: IncidentState, field: str, *figures: CurrentFigure | None) -> CurrentFigure | None:
+    """The standing figure of ``field`` once incidents holding ``figures`` are one (``state``
+    holds the merged history): the latest of them, backed by every outlet of the others whose
+    value is as high or higher, and by the merged history. For merging incidents."""
+    present = [f for f in figures if f is not None]
+    if not present:
+        return None
+    standing = max(present, key=lambda f: f.effective)
+    backing = [_standing_sources(state, field, f) for f in present if f.value >= standing.value]
+    sources = _merge_seen(*backing, _seen_in_history(state, field, standing.value))
+    return standing.model_copy(
+        update={"sources": sources, "corroborated": standing.corroborated or len(sources) >= 2}
+    )
+
+
+def _alert_sources(state: IncidentState, spec: _AlertSpec) -> int | None:
+    """The outlet count an alert carries: figures set it in their spec; a party counts the
+    outlets that reported it in that role so far (1 for the first, even without a source)."""
+    if spec.sources is not None or spec.kind not in _ROLE_KIND.values():
+        return spec.sources
+    role = next(r for r, k in _ROLE_KIND.items() if k is spec.kind)
+    name = str(spec.current).casefold()
+    entry = next((e for e in state.parties(role) if e.party.casefold() == name), None)
+    return max(1, len(entry.sources)) if entry is not None else 1
 
 
 def _is_late(state: IncidentState, field: str, report: _Report) -> bool:
@@ -665,10 +853,26 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
     spec: _AlertSpec | None = None
     if cur is None:
         outcome: ReportOutcome = "first_report"
+        sources = _sources_for(state, field, fig.value, None, report)
         state.figures[field] = _current_from(
-            fig, report, since=report.effective, since_source=report.source, reports=1
+            fig,
+            report,
+            since=report.effective,
+            since_source=report.source,
+            reports=1,
+            sources=sources,
+            corroborated=True,
+            jumped_from=None,
         )
-        spec = _AlertSpec(AlertKind.FIRST_REPORT, field, fig.value, fig.qualifier, evidence=fig.evidence)
+        spec = _AlertSpec(
+            AlertKind.FIRST_REPORT,
+            field,
+            fig.value,
+            fig.qualifier,
+            evidence=fig.evidence,
+            sources=len(sources),
+            corroborated=True,
+        )
     elif _is_late(state, field, report):
         outcome = "late"
         logger.debug(
@@ -678,25 +882,69 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
             report.article_id,
             report.published,
         )
+        if fig.value >= cur.value:
+            # Too old to move the figure, but it does say the value (or more) was reported.
+            standing = _standing_sources(state, field, cur)
+            sources = _merge_seen(standing, [_seen(report)])
+            updated = cur.model_copy(
+                update={"sources": sources, "corroborated": cur.corroborated or len(sources) >= 2}
+            )
+            state.figures[field] = updated
+            spec = _corroboration_spec(field, fig, cur, updated, len(standing))
     elif fig.value == cur.value:
         outcome = "confirmed" if fig.qualifier == cur.qualifier else "qualifier_changed"
-        state.figures[field] = _current_from(
-            fig, report, since=cur.since, since_source=cur.since_source, reports=cur.reports + 1
+        standing = _standing_sources(state, field, cur)
+        sources = _merge_seen(standing, [_seen(report)])
+        updated = _current_from(
+            fig,
+            report,
+            since=cur.since,
+            since_source=cur.since_source,
+            reports=cur.reports + 1,
+            sources=sources,
+            corroborated=cur.corroborated or len(sources) >= 2,
+            jumped_from=cur.jumped_from,
         )
+        state.figures[field] = updated
+        spec = _corroboration_spec(field, fig, cur, updated, len(standing))
     else:
         explicit = bool(fig.superseded)
         same_source = bool(report.source) and report.source == cur.source
         both_dated = report.published is not None and cur.published is not None
         within = both_dated and report.effective - cur.effective <= CONFLICT_WINDOW
-        sources: tuple[str, ...] = ()
+        conflicting: tuple[str, ...] = ()
+        sources = _sources_for(state, field, fig.value, cur, report)
+        corroborated = True
         if within and fig.value < cur.value and not explicit and not same_source:
             outcome, kind = "conflict", AlertKind.CONFLICT  # the current figure stands
-            sources = (cur.source or f"article {cur.article_id}", report.source or f"article {report.article_id}")
+            conflicting = (
+                cur.source or f"article {cur.article_id}",
+                report.source or f"article {report.article_id}",
+            )
         else:
             kind = AlertKind.REVISED_UP if fig.value > cur.value else AlertKind.REVISED_DOWN
             outcome = "revised_up" if kind is AlertKind.REVISED_UP else "revised_down"
+            base = _jump_base(cur)
+            jumped_from = base if fig.value > JUMP_FACTOR * base else None
+            corroborated = jumped_from is None or len(sources) >= 2
+            if not corroborated:
+                logger.info(
+                    "%s %s: jump from %s to %s reported by %s alone; unconfirmed until another outlet agrees",
+                    state.event_key,
+                    field,
+                    base,
+                    fig.value,
+                    sources[0].source,
+                )
             state.figures[field] = _current_from(
-                fig, report, since=report.effective, since_source=report.source, reports=1
+                fig,
+                report,
+                since=report.effective,
+                since_source=report.source,
+                reports=1,
+                sources=sources,
+                corroborated=corroborated,
+                jumped_from=jumped_from,
             )
         spec = _AlertSpec(
             kind,
@@ -706,7 +954,9 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
             previous=cur.value,
             previous_qualifier=cur.qualifier,
             evidence=fig.evidence,
-            conflicting_sources=sources,
+            conflicting_sources=conflicting,
+            sources=len(sources),
+            corroborated=corroborated,
         )
     history = state.history.setdefault(field, [])
     history.append(
@@ -912,6 +1162,8 @@ def _emit(state: IncidentState, specs: list[_AlertSpec], report: _Report) -> lis
             evidence=spec.evidence,
             channel=spec.channel,
             conflicting_sources=spec.conflicting_sources,
+            sources=_alert_sources(state, spec),
+            corroborated=spec.corroborated,
         )
         fact = fact_id(alert)
         if fact in state.emitted:
@@ -928,7 +1180,8 @@ def fact_id(alert: Alert) -> str:
     before a rename or a merge is still the same fact."""
     current = f"{alert.previous}>{alert.current}" if alert.kind is AlertKind.MERGED else alert.current
     qualifier = alert.qualifier.value if alert.qualifier else None
-    return "f:" + Alert.make_id("", alert.kind.value, alert.field, current, qualifier)
+    return "f:" + Alert.make_id("", alert.kind.value, alert.field, current, qualifier,
+                                detail=id_detail(alert.kind, alert.sources))
 
 
 def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentState, list[str]]:
@@ -975,8 +1228,8 @@ def merge_states(keep: IncidentState, gone: IncidentState) -> IncidentState:
         if reports:
             merged.history[field] = sorted(reports, key=lambda r: (r.effective, r.received_at))[-MAX_HISTORY:]
         mine, theirs = merged.figures.get(field), gone.figures.get(field)
-        if theirs is not None and (mine is None or theirs.effective > mine.effective):
-            merged.figures[field] = theirs
+        if (standing := combined_figure(merged, field, mine, theirs)) is not None:
+            merged.figures[field] = standing
         dropped = gone.history_dropped.get(field, 0)
         if dropped:
             merged.history_dropped[field] = merged.history_dropped.get(field, 0) + dropped
@@ -1067,12 +1320,17 @@ def _party_view(entry: ResponsibilityEntry) -> dict[str, Any]:
 
 
 def summary(state: IncidentState) -> dict[str, Any]:
-    """The open incident as the read API shows it: current figures and responsibility."""
+    """The open incident as the read API shows it: current figures (with their outlets and
+    ``source_count``) and responsibility."""
     figures: dict[str, Any] = {}
     for field in FIGURE_FIELDS:
         cur = state.figures.get(field)
         if cur is not None:
-            figures[field] = {**cur.model_dump(mode="json"), "text": format_figure(cur.value, cur.qualifier)}
+            figures[field] = {
+                **cur.model_dump(mode="json"),
+                "text": format_figure(cur.value, cur.qualifier),
+                "source_count": len(_standing_sources(state, field, cur)),
+            }
     return {
         "event_key": state.event_key,
         "label": state.label,

@@ -331,9 +331,16 @@ class Alert(BaseModel):
     emitted_at: dt.datetime | None = Field(default=None, description="When the worker emitted it.")
 
     @staticmethod
-    def make_id(event_key: str, kind: str, field: str, current: int | str, qualifier: str | None) -> str:
-        """Hash of the fact itself (not of the article), so a replayed or re-sent fact keeps its id."""
-        fact = "|".join([event_key, kind, field, str(current), qualifier or ""])
+    def make_id(
+        event_key: str, kind: str, field: str, current: int | str, qualifier: str | None, *, detail: str = ""
+    ) -> str:
+        """Hash of the fact itself (not of the article), so a replayed or re-sent fact keeps its id.
+
+        ``detail`` tells apart facts that share the rest (a ``corroborated`` alert per outlet
+        count); it is hashed only when non-empty, so every id made without it is unchanged.
+        """
+        parts = [event_key, kind, field, str(current), qualifier or ""]
+        fact = "|".join([*parts, detail] if detail else parts)
         return hashlib.sha256(fact.encode("utf-8")).hexdigest()[:20]
 
 

@@ -56,11 +56,13 @@ def test_revision_late_arrival_duplicate_and_next_incident(stack: LocalStack) ->
     assert revision.previous == 30 and revision.source == "daily-two.example" and "24" in (revision.evidence or "")
     event_key = revision.event_key
 
-    # Published before the revision but arriving after it: history only, no roll-back, no alert.
+    # Published before the revision but arriving after it: history only, no roll-back, no figure
+    # alert; its 27 does back "24 or more", so a third outlet corroborates the standing 24.
     publish_and_drain(stack, [LATE])
     # The same article twice: nothing new.
     publish_and_drain(stack, [REVISED])
-    assert killed(alerts(stack)) == killed(got)
+    assert killed(alerts(stack)) == [*killed(got), ("mosul-late", AlertKind.CORROBORATED, 24)]
+    assert revision.sources == 2  # wire-one's "at least 30" backs 24 too
     detail = json.loads(stack.worker.get(f"/incidents/{event_key}") or b"{}")
     assert "mosul-late" in json.dumps(detail)
     listing = json.loads(stack.worker.get("/incidents") or b"{}")

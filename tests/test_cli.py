@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stream.cli import main
-from stream.models import Alert
+from stream.cli import build_parser, format_alert, main
+from stream.models import Alert, AlertKind
 
 FIGURE_KEYS = ("killed", "injured", "hospitalized")
 LIST_KEYS = ("claimed_by", "suspected", "denied_by")
@@ -102,3 +102,62 @@ def test_extract_accepts_month_and_year_publication_dates(tmp_path: Path) -> Non
         ("m1", "month", 11),
         ("y1", "year", 23),
     ]
+
+
+def _alert(kind: str, current: int | str, *, sources: int | None, corroborated: bool | None = None,
+           previous: int | None = None, field: str = "killed") -> Alert:
+    return Alert(
+        alert_id=f"{kind}-{current}-{sources}", event_key="k", incident="i", kind=AlertKind(kind), field=field,
+        current=current, previous=previous, article_id="a1", headline=f"{kind} {current}", sources=sources,
+        corroborated=corroborated,
+    )
+
+
+def test_min_sources_parsing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_parser().parse_args(["subscribe"]).min_sources == 1
+    assert build_parser().parse_args(["subscribe", "--min-sources", "3"]).min_sources == 3
+    for bad, message in (("0", "must be 1 or more, got 0"), ("-2", "must be 1 or more"), ("two", "whole number")):
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args(["subscribe", "--min-sources", bad])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_subscribe_filters_by_min_sources(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    stream_of_alerts = [
+        _alert("first_report", 12, sources=1, corroborated=True),
+        _alert("revised_up", 840, sources=1, corroborated=False),
+        _alert("claim", "Red Hand", sources=1, field="claimed_by"),
+        _alert("corroborated", 840, sources=2, corroborated=True, previous=12),
+        _alert("corroborated", 840, sources=3, corroborated=True),
+        _alert("revised_down", 800, sources=3, corroborated=True),
+        _alert("first_report", 5, sources=None),
+    ]
+
+    def fake_tail(settings: object, topic: str, *, from_beginning: bool) -> list[bytes]:
+        return [a.model_dump_json().encode() for a in stream_of_alerts]
+
+    monkeypatch.setattr("stream.clients.tail", fake_tail)
+
+    def shown(*flags: str) -> list[str]:
+        assert main(["subscribe", "--json", *flags]) == 0
+        return [f"{a['kind']} {a['current']}" for a in map(json.loads, capsys.readouterr().out.splitlines())]
+
+    assert shown() == [
+        "first_report 12", "revised_up 840", "claim Red Hand", "corroborated 840", "revised_down 800", "first_report 5"
+    ]
+    assert shown("--min-sources", "2") == ["claim Red Hand", "corroborated 840", "revised_down 800", "first_report 5"]
+    assert shown("--min-sources", "3") == ["claim Red Hand", "corroborated 840", "revised_down 800", "first_report 5"]
+    assert main(["subscribe", "--min-sources", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "[corroborated] corroborated 840  (undated, a1, 3 sources)"
+
+
+def test_format_alert_shows_sources_and_unconfirmed() -> None:
+    assert format_alert(_alert("first_report", 12, sources=1, corroborated=True)) == (
+        "[first_report] first_report 12  (undated, a1)"
+    )
+    assert format_alert(_alert("revised_up", 840, sources=1, corroborated=False)) == (
+        "[  revised_up] revised_up 840  (undated, a1, unconfirmed)"
+    )
+    assert format_alert(_alert("revised_down", 800, sources=4, corroborated=True)).endswith("(undated, a1, 4 sources)")

@@ -11,9 +11,12 @@ import pytest
 from stream.incidents import (
     CONFLICT_WINDOW,
     DEFAULT_TTL,
+    JUMP_FACTOR,
+    MAX_CORROBORATION,
     MAX_HISTORY,
     IncidentBook,
     IncidentState,
+    combined_figure,
     expire,
     fold,
     history,
@@ -227,7 +230,8 @@ def test_qualifier_only_change_updates_silently() -> None:
             article("a2", at=T0 + hours(20), source="beta.example", killed=fig(30)),
         ]
     )
-    assert kinds(alerts) == [("first_report", "killed", 30)]
+    # No revision: the count did not change. Beta is a second outlet for 30, hence corroborated.
+    assert kinds(alerts) == [("first_report", "killed", 30), ("corroborated", "killed", 30)]
     cur = only(book).figures["killed"]
     assert (cur.value, cur.qualifier, cur.source) == (30, Qualifier.EXACT, "beta.example")
     assert cur.since == T0 and cur.since_source == "alpha.example" and cur.reports == 2
@@ -406,6 +410,242 @@ def test_alert_ids_stable_across_runs() -> None:
     assert [a.model_dump(mode="json") for a in first] == [a.model_dump(mode="json") for a in second]
 
 
+# --- corroboration ----------------------------------------------------------------------------
+
+
+def outlets(state: IncidentState, field: str = "killed") -> list[tuple[str, dt.datetime]]:
+    return [(seen.source, seen.first_seen) for seen in state.figures[field].sources]
+
+
+def test_sources_are_outlets_reporting_the_value_or_higher() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(20)),
+            article("a2", at=T0 + hours(10), source="beta.example", killed=fig(26)),
+            article("a3", at=T0 + hours(20), source="gamma.example", killed=fig(24, superseded=[26])),
+        ]
+    )
+    assert kinds(alerts) == [
+        ("first_report", "killed", 20),
+        ("revised_up", "killed", 26),
+        ("revised_down", "killed", 24),
+    ]
+    # 26: only beta says 26 or more (alpha's 20 does not back it).
+    assert [(a.sources, a.corroborated) for a in alerts] == [(1, True), (1, True), (2, True)]
+    # 24: beta's 26 backs "24 or more" too; alpha's 20 still does not.
+    assert outlets(only(book)) == [("beta.example", T0 + hours(10)), ("gamma.example", T0 + hours(20))]
+
+
+def test_first_seen_is_the_earliest_time_each_outlet_backed_the_value() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(30)),
+            article("b1", at=T0 + hours(5), source="beta.example", killed=fig(30)),
+            article("b2", at=T0 + hours(8), source="beta.example", killed=fig(30)),
+            # Late (published before b2): never moves the figure, but gamma did say 35 >= 30.
+            article("c1", at=T0 + hours(1), source="gamma.example", killed=fig(35)),
+            # Late too, from an outlet already counted: only its first_seen moves earlier.
+            article("b0", at=T0 + hours(2), source="beta.example", killed=fig(31)),
+        ]
+    )
+    state = only(book)
+    assert state.figures["killed"].value == 30
+    assert outlets(state) == [
+        ("alpha.example", T0),
+        ("gamma.example", T0 + hours(1)),
+        ("beta.example", T0 + hours(2)),
+    ]
+    assert kinds(alerts) == [
+        ("first_report", "killed", 30),
+        ("corroborated", "killed", 30),
+        ("corroborated", "killed", 30),
+    ]
+    assert [(a.article_id, a.sources, a.previous) for a in alerts[1:]] == [("b1", 2, None), ("c1", 3, None)]
+    assert alerts[2].headline == (
+        "Portville, Atlantis — bombing: death toll of 30 now reported by 3 outlets — gamma.example"
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "is_jump"),
+    [
+        (100 * JUMP_FACTOR, False),  # exactly 5x: a big rise, not a jump
+        (100 * JUMP_FACTOR + 1, True),  # 5.01x
+    ],
+)
+def test_jump_factor_boundary(new: int, is_jump: bool) -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(100)),
+            article("b1", at=T0 + hours(10), source="beta.example", killed=fig(new)),
+        ]
+    )
+    up = alerts[-1]
+    assert (up.kind, up.current, up.sources, up.corroborated) == (AlertKind.REVISED_UP, new, 1, not is_jump)
+    cur = only(book).figures["killed"]
+    assert (cur.corroborated, cur.jumped_from) == (not is_jump, 100 if is_jump else None)
+
+
+def test_second_outlet_corroborates_a_jump() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(12)),
+            article("b1", at=T0 + hours(10), source="beta.example", killed=fig(840)),
+        ]
+    )
+    assert alerts[-1].corroborated is False and only(book).figures["killed"].corroborated is False
+    book, more = run([article("c1", at=T0 + hours(12), source="gamma.example", killed=fig(840))], book)
+    assert kinds(more) == [("corroborated", "killed", 840)]
+    confirm = more[0]
+    assert (confirm.sources, confirm.corroborated, confirm.previous) == (2, True, 12)
+    assert confirm.headline == (
+        "Portville, Atlantis — bombing: death toll of 840 now reported by 2 outlets, "
+        "confirming the jump from 12 — gamma.example"
+    )
+    cur = only(book).figures["killed"]
+    assert cur.corroborated is True and [s.source for s in cur.sources] == ["beta.example", "gamma.example"]
+
+
+def test_same_outlet_twice_does_not_corroborate() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(12)),
+            article("b1", at=T0 + hours(10), source="beta.example", killed=fig(840)),
+            article("b2", at=T0 + hours(11), source="beta.example", killed=fig(840)),
+            article("b3", at=T0 + hours(12), source="Beta.Example", killed=fig(840, "at_least")),
+        ]
+    )
+    assert kinds(alerts) == [("first_report", "killed", 12), ("revised_up", "killed", 840)]
+    cur = only(book).figures["killed"]
+    assert (len(cur.sources), cur.corroborated, cur.reports) == (1, False, 3)
+
+
+def test_one_outlet_nudging_its_own_jump_stays_unconfirmed() -> None:
+    _, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(12)),
+            article("b1", at=T0 + hours(10), source="beta.example", killed=fig(500)),
+            # 520 is not 5x 500, but 500 was never confirmed: the jump is still from 12.
+            article("b2", at=T0 + hours(11), source="beta.example", killed=fig(520)),
+            article("c1", at=T0 + hours(12), source="gamma.example", killed=fig(520)),
+        ]
+    )
+    assert [(a.kind.value, a.current, a.corroborated, a.previous) for a in alerts[1:]] == [
+        ("revised_up", 500, False, 12),
+        ("revised_up", 520, False, 500),
+        ("corroborated", 520, True, 12),
+    ]
+
+
+def test_revision_down_from_an_unconfirmed_jump_is_corroborated_by_the_jumping_outlet() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(12)),
+            article("b1", at=T0 + hours(10), source="beta.example", killed=fig(500)),
+            article("c1", at=T0 + hours(20), source="gamma.example", killed=fig(450, superseded=[500])),
+        ]
+    )
+    down = alerts[-1]
+    assert (down.kind, down.sources, down.corroborated) == (AlertKind.REVISED_DOWN, 2, True)
+    assert only(book).figures["killed"].corroborated is True
+
+
+def test_articles_without_source_count_as_their_own_outlet() -> None:
+    book, alerts = run(
+        [
+            article("n1", at=T0, source=None, killed=fig(30)),
+            article("n2", at=T0 + hours(1), source=None, killed=fig(30)),
+        ]
+    )
+    assert outlets(only(book)) == [("article:n1", T0), ("article:n2", T0 + hours(1))]
+    assert kinds(alerts) == [("first_report", "killed", 30), ("corroborated", "killed", 30)]
+    assert alerts[-1].sources == 2 and alerts[-1].source is None
+
+
+def test_corroborated_alerts_stop_at_the_cap_and_have_distinct_ids() -> None:
+    names = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"]
+    book, alerts = run(
+        article(f"x{i}", at=T0 + hours(i), source=f"{name}.example", killed=fig(30))
+        for i, name in enumerate(names)
+    )
+    corroborated = [a for a in alerts if a.kind is AlertKind.CORROBORATED]
+    assert [a.sources for a in corroborated] == list(range(2, MAX_CORROBORATION + 1))
+    assert len({a.alert_id for a in alerts}) == len(alerts)
+    assert len(only(book).figures["killed"].sources) == len(names)
+
+
+def test_conflict_carries_the_count_for_the_lower_value() -> None:
+    book, alerts = run(
+        [
+            article("a1", at=T0, killed=fig(50)),
+            article("b1", at=T0 + hours(3), source="beta.example", killed=fig(41)),
+        ]
+    )
+    conflict = alerts[-1]
+    assert conflict.kind is AlertKind.CONFLICT
+    assert (conflict.sources, conflict.corroborated) == (2, True)  # alpha's 50 backs "41 or more"
+    assert [s.source for s in only(book).figures["killed"].sources] == ["alpha.example"]  # 50 stands
+
+
+def test_sources_survive_history_trimming(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("stream.incidents.MAX_HISTORY", 2)
+    book, _ = run(
+        [
+            article("a1", at=T0, killed=fig(90)),
+            article("b1", at=T0 + hours(1), source="beta.example", killed=fig(90)),
+            article("a2", at=T0 + hours(2), killed=fig(90)),
+            article("a3", at=T0 + hours(3), killed=fig(90)),
+        ]
+    )
+    state = only(book)
+    assert [r.article_id for r in state.history["killed"]] == ["a2", "a3"]  # beta's report is gone
+    assert [s.source for s in state.figures["killed"].sources] == ["alpha.example", "beta.example"]
+    # A lower value carries the outlets over: beta's trimmed 90 still backs 80.
+    book, alerts = run(
+        [article("c1", at=T0 + hours(4), source="gamma.example", killed=fig(80, superseded=[90]))], book
+    )
+    assert alerts[-1].sources == 3
+
+
+def test_figure_stored_before_corroboration_rebuilds_sources_from_history() -> None:
+    book, _ = run(
+        [
+            article("a1", at=T0, killed=fig(30)),
+            article("b1", at=T0 + hours(2), source="beta.example", killed=fig(30)),
+        ]
+    )
+    payload = book.model_dump(mode="json")
+    for name in ("sources", "corroborated", "jumped_from"):
+        del payload["incidents"][0]["figures"]["killed"][name]
+    legacy = IncidentBook.model_validate(payload)
+    assert summary(legacy.incidents[0])["figures"]["killed"]["source_count"] == 2
+    book, alerts = run([article("c1", at=T0 + hours(3), source="gamma.example", killed=fig(30))], legacy)
+    assert [(a.kind.value, a.sources) for a in alerts] == [("corroborated", 3)]
+    assert len(only(book).figures["killed"].sources) == 3
+
+
+def test_combined_figure_for_merged_incidents_unites_their_outlets() -> None:
+    one = only(run([article("a1", at=T0, killed=fig(12)),
+                    article("b1", at=T0 + hours(1), source="beta.example", killed=fig(840))])[0])
+    other = only(run([article("c1", at=T0 + hours(2), source="gamma.example", killed=fig(840))])[0])
+    assert one.figures["killed"].corroborated is False
+    merged = one.model_copy(update={"history": {"killed": [*one.history["killed"], *other.history["killed"]]}})
+    fig_ = combined_figure(merged, "killed", one.figures["killed"], other.figures["killed"])
+    assert fig_ is not None and fig_.article_id == "c1"  # the later standing figure
+    assert [s.source for s in fig_.sources] == ["beta.example", "gamma.example"] and fig_.corroborated is True
+    # A higher figure's outlets back a lower standing one (beta's 840 backs 50)...
+    low = only(run([article("d1", at=T0 + hours(3), source="delta.example", killed=fig(50))])[0])
+    fig_ = combined_figure(low, "killed", low.figures["killed"], one.figures["killed"])
+    assert fig_ is not None and fig_.value == 50
+    assert [s.source for s in fig_.sources] == ["beta.example", "delta.example"]
+    # ...but a lower figure's outlets do not back a higher standing one.
+    early = only(run([article("e1", at=T0 + hours(0.5), source="delta.example", killed=fig(50))])[0])
+    fig_ = combined_figure(one, "killed", one.figures["killed"], early.figures["killed"])
+    assert fig_ is not None and fig_.value == 840 and [s.source for s in fig_.sources] == ["beta.example"]
+    fig_ = combined_figure(one, "killed", one.figures["killed"], None)
+    assert fig_ is not None and len(fig_.sources) == 1 and combined_figure(one, "killed", None) is None
+
+
 # --- responsibility --------------------------------------------------------------------------
 
 
@@ -421,6 +661,7 @@ def test_claim_repeated_by_another_outlet_alerts_once() -> None:
     )
     assert kinds(alerts) == [("claim", "claimed_by", "Red Hand")]
     assert alerts[0].channel == "Telegram"
+    assert (alerts[0].sources, alerts[0].corroborated) == (1, None)
     assert alerts[0].headline == (
         "Portville, Atlantis — bombing: Red Hand claimed responsibility (Telegram) — alpha.example"
     )
@@ -601,6 +842,9 @@ def test_summary_and_history_are_json_ready() -> None:
     json.dumps(view)
     assert view["event_key"] == state.event_key and view["status"] == "open"
     assert view["figures"]["killed"]["value"] == 26 and view["figures"]["killed"]["text"] == "26"
+    assert view["figures"]["killed"]["source_count"] == 1  # alpha's "at least 20" does not back 26
+    assert view["figures"]["killed"]["sources"][0]["source"] == "beta.example"
+    assert view["figures"]["killed"]["corroborated"] is True
     assert view["claimed_by"][0]["party"] == "Red Hand" and view["articles"] == 2
     past = history(state)
     json.dumps(past)
