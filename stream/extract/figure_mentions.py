@@ -62,6 +62,7 @@ class _Rules:
     generic_toll_nouns: re.Pattern[str]
     revision_from: re.Pattern[str]
     revision_anaphora: re.Pattern[str]
+    revision_generic: re.Pattern[str]
     downward: re.Pattern[str]
     subset_left: re.Pattern[str]
     subset_right: re.Pattern[str]
@@ -143,6 +144,7 @@ def _rules(ascii_text: bool = False) -> _Rules:
         generic_toll_nouns=rx(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
         revision_from=rx(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
         revision_anaphora=rx(lexicon.guarded(data["revision_anaphora"]), ignore),
+        revision_generic=rx(data["revision_generic"], ignore),
         downward=rx(rf"\b{lexicon.alternation(data['downward'])}\b", ignore),
         subset_left=rx(rf"\b{lexicon.alternation(data['subset_left'])}\s+(?:{prefix}\s+)?$", ignore),
         subset_right=rx(data["subset_right"], ignore),
@@ -446,6 +448,17 @@ def cue_revision_old(ctx: _Context) -> bool:
     return ctx.rules.revision_from.search(ctx.left[-60:]) is not None
 
 
+def revised_count_field(ctx: _Context, found: Found) -> str | None:
+    """'lowering the total from 359 to 253 people': a revision verb and a bare count noun
+    (total, toll, tally, figure...) before 'from' revise the count the article is speaking
+    of; no casualty word need stand in the sentence. The field is that of the last figure
+    found before it (None when the article has stated none, so 'raising the age limit from
+    18 to 21' or 'the number of flights from 40 to 12' revise nothing)."""
+    if ctx.rules.revision_generic.search(ctx.left[-90:]) is None:
+        return None
+    return next((m.field for m in reversed(found.mentions) if m.field), None)
+
+
 def cue_anaphora(ctx: _Context) -> bool:
     """'that figure was later revised to N': takes the field of the figure before it."""
     return ctx.rules.revision_anaphora.search(ctx.left[-90:]) is not None
@@ -584,7 +597,8 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
             if named is not None:
                 cues[name] = named
         if cue_revision_old(ctx):
-            old_field = _nearest_toll_field(text, number.start, rules) or window_field
+            old_field = (_nearest_toll_field(text, number.start, rules) or window_field
+                         or revised_count_field(ctx, found))
             revision = Revision(old_field, number.value, None, bool(downward), sentence)
             target = _target_before(found, sentence, rules)
             if target is not None:  # "revised ... to 43 from 89": the figure before is the new one

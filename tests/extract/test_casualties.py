@@ -214,3 +214,37 @@ def test_a_revision_stated_as_to_new_from_old_supersedes_the_old() -> None:
 def test_two_thousand_plus_is_an_at_least_figure() -> None:
     e = run("The earthquake in Herat province killed 2,000-plus people, officials said.")
     assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (2000, Qualifier.AT_LEAST)
+
+
+# --- a revision stated with a verb-ing clause and a bare count noun ("lowering the total from X to Y")
+
+
+def test_a_gerund_revision_of_the_total_supersedes_the_old_figure() -> None:
+    e = run("Health officials cut the death toll from the ferry fire to 118 on Friday. The ministry issued a "
+            "statement in the evening, lowering the total from 164 to 118 people after duplicate names were found.",
+            title="Ferry fire toll cut to 118")
+    assert e.killed is not None and e.killed.value == 118 and e.killed.qualifier is Qualifier.EXACT
+    assert e.killed.superseded == [164]
+
+
+def test_raising_the_tally_from_x_to_y_keeps_the_new_figure() -> None:
+    e = run("A gas explosion killed 37 miners at the colliery on Sunday. Rescuers found more bodies overnight, "
+            "raising the tally from 37 to 45 by Monday morning.")
+    assert e.killed is not None and e.killed.value == 45 and 37 in e.killed.superseded
+
+
+def test_a_first_estimate_later_reduced_is_superseded() -> None:
+    e = run('"The death toll is 212; our first estimates were 260 and they have been reduced to 212," the governor said.')
+    assert e.killed is not None and e.killed.value == 212 and e.killed.superseded == [260]
+
+
+def test_ranges_of_ages_and_times_are_no_revisions() -> None:
+    e = run("A bus crash killed 19 people on the coast road. The victims were aged from 18 to 60, and the "
+            "authorities raised the age limit from 16 to 18 for drivers of hired coaches; the road was closed "
+            "from 9 to 11 in the morning.")
+    assert e.killed is not None and e.killed.value == 19 and e.killed.superseded == []
+
+
+def test_a_count_of_something_else_revised_from_x_to_y_supersedes_nothing() -> None:
+    e = run("Floods killed 25 people in the valley. Airlines cut the number of flights from 40 to 12 a day.")
+    assert e.killed is not None and e.killed.value == 25 and e.killed.superseded == []
