@@ -90,8 +90,13 @@ def mention_features(mention: FigureMention, field_name: str) -> dict[str, float
 #: Mentions that are no count of this incident's victims whatever else their words say: a
 #: projection ("could reach 20,000"), a historical or another incident's figure, an
 #: increment ("nine more bodies"), a count of "dead and injured" together, a claimant's own
-#: figure ("Amaq said its fighters killed 300": propaganda, not a count).
-VETO_FLAGS: frozenset[str] = frozenset({"forecast", "historical", "other_incident", "increment", "combined", "claimant"})
+#: figure ("Amaq said its fighters killed 300": propaganda, not a count), a whole day's or
+#: week's toll ("bringing the day's death toll to 92": several incidents summed, so like
+#: ``other_incident`` never this incident's count; "the toll of both attacks" is only a
+#: feature, ``aggregate_incidents``, as coordinated attacks are often one incident).
+VETO_FLAGS: frozenset[str] = frozenset(
+    {"forecast", "historical", "other_incident", "increment", "combined", "claimant", "aggregate_period"}
+)
 
 
 def _candidates(found: Found, field_name: str) -> list[Candidate]:

@@ -85,6 +85,8 @@ class _Rules:
     claimant: re.Pattern[str]
     missing: re.Pattern[str]
     combined: re.Pattern[str]
+    aggregate_period: re.Pattern[str]
+    aggregate_incidents: re.Pattern[str]
     inclusion_head: re.Pattern[str]
     inclusion_list: re.Pattern[str]
 
@@ -173,6 +175,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         claimant=rx(data["claimant_cues"], ignore),
         missing=rx(data["missing_terms"], ignore),
         combined=rx(data["combined_terms"], ignore),
+        aggregate_period=rx(data["aggregate_period"], ignore),
+        aggregate_incidents=rx(data["aggregate_incidents"], ignore),
         inclusion_head=rx(data["inclusion_head"], ignore),
         inclusion_list=rx(data["inclusion_list"], ignore),
     )
@@ -494,6 +498,30 @@ def _is_increment(ctx: _Context, found: Found) -> bool:
     return named is None or named == earlier.field
 
 
+_LAST_DIGIT = re.compile(r"\d(?!.*\d)", re.DOTALL)
+_CLAUSE_END = re.compile(r"[;:.!?]|,(?!\d)")
+#: Characters after a number searched for "killed in the two attacks", "so far this year".
+AGGREGATE_REACH = 60
+
+
+def aggregate_flags(ctx: _Context) -> set[str]:
+    """'bringing the day's death toll to 92', '120 killed so far this year': a toll of a whole
+    period (``aggregate_period``); 'the combined toll of both attacks', '60 killed in the two
+    attacks': a toll summed over several attacks (``aggregate_incidents``). Read in the words
+    between the number before and this one, and in the words after it to the clause end (not
+    the window, which stops at 'two')."""
+    left = ctx.left_full[-TOLL_LOOKBACK:]
+    last = _LAST_DIGIT.search(left)
+    right = ctx.sentence.text[ctx.number.end:ctx.number.end + AGGREGATE_REACH]
+    text = (left[last.end():] if last is not None else left) + " " + _CLAUSE_END.split(right, 1)[0]
+    flags: set[str] = set()
+    if ctx.rules.aggregate_period.search(text):
+        flags.add("aggregate_period")
+    if ctx.rules.aggregate_incidents.search(text):
+        flags.add("aggregate_incidents")
+    return flags
+
+
 def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) -> set[str]:
     """Named reasons to doubt a mention, each a feature of the scorer."""
     rules, window, sentence = ctx.rules, ctx.window, ctx.sentence
@@ -526,7 +554,7 @@ def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) 
         flags.add("doubtful")
     if ctx.left_full.count('"') % 2 == 1:
         flags.add("quoted")
-    return flags
+    return flags | aggregate_flags(ctx)
 
 
 def sentence_flags(sentence: Sentence, scope: Scope, rules: _Rules, body_index: int) -> set[str]:

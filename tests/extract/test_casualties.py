@@ -248,3 +248,42 @@ def test_ranges_of_ages_and_times_are_no_revisions() -> None:
 def test_a_count_of_something_else_revised_from_x_to_y_supersedes_nothing() -> None:
     e = run("Floods killed 25 people in the valley. Airlines cut the number of flights from 40 to 12 a day.")
     assert e.killed is not None and e.killed.value == 25 and e.killed.superseded == []
+
+
+# --- a toll of a whole day or of several attacks is not this incident's count
+
+
+def test_the_days_toll_over_two_attacks_is_not_the_incidents_figure() -> None:
+    e = run("Hours after a market bombing in the north, a gunman opened fire at a bus station in the capital, "
+            "bringing the day's death toll to 61. At least 27 people were killed at the bus station, police said.",
+            title="Gunman kills 27 at bus station")
+    assert e.killed is not None and e.killed.value == 27 and 61 not in e.killed.also
+
+
+def test_a_yearly_total_is_not_the_incidents_figure() -> None:
+    e = run("A roadside bomb killed 9 soldiers on Monday. Attacks have killed 412 soldiers so far this year, "
+            "the defence ministry said.")
+    assert e.killed is not None and e.killed.value == 9
+
+
+def test_a_day_of_the_week_toll_of_one_attack_is_still_its_figure() -> None:
+    e = run("Sunday's death toll from the church bombing rose to 58, the health ministry said.")
+    assert e.killed is not None and e.killed.value == 58
+
+
+def test_a_days_toll_sentence_keeps_its_own_incident_figure() -> None:
+    e = run("The blast killed 33 people at the mosque, bringing the day's toll across the province to 50.")
+    assert e.killed is not None and e.killed.value == 33
+
+
+def test_the_toll_of_a_coordinated_twin_attack_is_flagged_but_kept() -> None:
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = "Bombers struck the airport and a metro station, and 31 people were killed in the two attacks."
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    assert any("aggregate_incidents" in m.flags and m.value == 31 for m in found.mentions)
+    assert not any("aggregate_period" in m.flags for m in found.mentions)
+    assert run(text).killed is not None and run(text).killed.value == 31
