@@ -287,3 +287,56 @@ def test_the_toll_of_a_coordinated_twin_attack_is_flagged_but_kept() -> None:
     assert any("aggregate_incidents" in m.flags and m.value == 31 for m in found.mentions)
     assert not any("aggregate_period" in m.flags for m in found.mentions)
     assert run(text).killed is not None and run(text).killed.value == 31
+
+
+# --- a rounded headline figure and the specific official one
+
+
+def test_the_specific_official_figure_beats_the_rounded_headline() -> None:
+    e = run("Rescuers searched the rubble on Sunday after the landslide left more than 1,300 dead, state television "
+            "said. The civil protection agency said the disaster had killed at least 1,342 people and injured 870.",
+            title="Landslide toll passes 1,300")
+    assert e.killed is not None and e.killed.value == 1342
+    assert 1300 in e.killed.also
+
+
+def test_rounding_features_mark_the_pair() -> None:
+    from stream.extract.casualties import _candidates
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = ("Nearly 700 people died in the floods, the agency said. The ministry later said 688 people were killed "
+            "and 2,100 were hurt.")
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    features = {c.value: c.features for c in _candidates(found, "killed")}
+    assert features[688].get("refined") == 1.0 and "rounded_by_other" not in features[688]
+    assert features[700].get("rounded_by_other") == 1.0 and "refined" not in features[700]
+
+
+def test_a_round_figure_far_from_the_specific_one_is_no_rounding() -> None:
+    from stream.extract.casualties import _candidates
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = ("More than 500 people were injured in the blast. Doctors said 312 people were injured seriously, "
+            "and 47 people were killed.")
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    for field in ("killed", "injured"):
+        for c in _candidates(found, field):
+            assert "refined" not in c.features and "rounded_by_other" not in c.features
+
+
+def test_an_exact_round_figure_is_not_rounded_by_a_neighbour() -> None:
+    from stream.extract.casualties import _candidates
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = "The fire killed 100 people on Monday. A second fire on Tuesday killed 104 people in the same district."
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    assert all("rounded_by_other" not in c.features for c in _candidates(found, "killed"))
