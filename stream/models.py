@@ -64,8 +64,32 @@ def _from_timestamp(value: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
+#: Publication dates outside this window are no real article's (a feed's "0001-01-01" or
+#: "9999-12-31" placeholder): the article is kept undated, as for any unreadable date, so no
+#: date arithmetic downstream ("yesterday", a matching window) can leave datetime's range.
+PLAUSIBLE_PUBLISHED = (dt.datetime(1800, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC))
+
+
 def parse_published_with_precision(value: Any) -> tuple[dt.datetime | None, DatePrecision | None]:
     """A publication date as outlets give it, and how precise it is.
+
+    Dates outside ``PLAUSIBLE_PUBLISHED`` (and offsets that push a date out of datetime's
+    range) are treated like unreadable ones: (None, None) and a warning.
+    """
+    try:
+        published, precision = _parse_published(value)
+    except OverflowError:
+        logger.warning("published %r is out of range; the article is kept undated", value)
+        return None, None
+    if published is not None and not PLAUSIBLE_PUBLISHED[0] <= published < PLAUSIBLE_PUBLISHED[1]:
+        logger.warning("published %r is outside %d-%d; the article is kept undated", value,
+                       PLAUSIBLE_PUBLISHED[0].year, PLAUSIBLE_PUBLISHED[1].year)
+        return None, None
+    return published, precision
+
+
+def _parse_published(value: Any) -> tuple[dt.datetime | None, DatePrecision | None]:
+    """The reading behind ``parse_published_with_precision``, before the range check.
 
     Accepted: ISO dates and datetimes (naive = UTC, 'Z' suffix), unix timestamps in seconds or
     milliseconds (number or digit string), a month ("2024-03", "2024/03") or a year ("2024").
@@ -88,7 +112,7 @@ def parse_published_with_precision(value: Any) -> tuple[dt.datetime | None, Date
     if _YEAR.match(text):
         year = int(text)
         return (dt.datetime(year, 1, 1, tzinfo=dt.UTC), DatePrecision.YEAR) if year >= 1 else (None, None)
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit(): int() refuses superscripts such as "²⁰²⁴"
         return _checked_timestamp(int(text))
     month = _MONTH.match(text)
     if month:

@@ -99,6 +99,12 @@ def parse_article(
         record = json.loads(text)
     except json.JSONDecodeError as err:
         return dead_letter("invalid_json", f"not JSON: {err.msg} at column {err.colno}", payload, **where)
+    except RecursionError:
+        # json's decoder recurses per level: '[[[[...' 1000+ deep raises this, not JSONDecodeError.
+        return dead_letter("invalid_json", "JSON nested too deeply to read (over ~1000 levels)", payload, **where)
+    except ValueError as err:
+        # Valid JSON Python cannot hold, e.g. an integer of more than 4300 digits.
+        return dead_letter("invalid_json", f"unreadable JSON value: {err}", payload, **where)
     if not isinstance(record, dict):
         return dead_letter(
             "invalid_article", f"expected a JSON object, got {type(record).__name__}", payload, **where
@@ -123,7 +129,14 @@ def process_article(
     timestamp: dt.datetime,
 ) -> ExtractionMessage | DeadLetter | None:
     """Parse, extract, and decide where the result goes; counts the outcome."""
-    parsed = parse_article(payload, topic=topic, partition=partition, offset=offset)
+    try:
+        parsed = parse_article(payload, topic=topic, partition=partition, offset=offset)
+    except Exception as err:  # noqa: BLE001 - a parser gap must park the record, not kill the worker
+        logger.exception("parsing failed on the record at %s:%s", partition, offset)
+        parsed = dead_letter(
+            "processing_error", f"parsing failed: {type(err).__name__}: {err}", payload or b"",
+            topic=topic, partition=partition, offset=offset,
+        )
     if isinstance(parsed, DeadLetter):
         metrics.ARTICLES.labels(outcome="dead_lettered").inc()
         metrics.DEAD_LETTERS.labels(reason=parsed.reason).inc()

@@ -373,6 +373,11 @@ def _glued(text: str, start: int) -> bool:
     return text[start - 1] in _GLUED_BEFORE or text[start - 1].isalnum()
 
 
+#: Longer digit runs (separators included) are not read as numbers: no casualty count needs
+#: them, and a hostile "999...9" would otherwise cost a huge int or exceed int()'s digit limit.
+MAX_NUMBER_CHARS = 40
+
+
 def find_numbers(text: str) -> list[NumberMention]:
     """Every number in ``text``, in order, without overlaps."""
     found: list[NumberMention] = []
@@ -381,6 +386,8 @@ def find_numbers(text: str) -> list[NumberMention]:
         if start > 0 and _glued(text, start):
             continue
         digits = match.group("int")
+        if len(digits) > MAX_NUMBER_CHARS:
+            continue  # no count: and int() refuses more than 4300 digits (ValueError)
         if match.lastindex == 1 and digits.isdecimal() and (start == 0 or text[start - 1] != "("):
             # The common case, plain digits and nothing after them: no reading to decide.
             found.append(NumberMention(int(digits), start, match.end(), digits, False))

@@ -181,8 +181,32 @@ def _word_before(text: str, end: int) -> str | None:
     return text[start:end] if start < end else None
 
 
+#: A "sentence" longer than this is cut at spaces: real sentences are far shorter, and the
+#: figure scan looks at a sentence once per number in it, so one endless sentence of numbers
+#: ("1 killed 1 killed ...", 400 kB) would take minutes and stall the worker.
+MAX_SENTENCE_CHARS = 2_000
+
+
+def _bounded(piece: str) -> list[str]:
+    """``piece`` as chunks of at most ``MAX_SENTENCE_CHARS``, cut at the last space when there is one."""
+    chunks: list[str] = []
+    while len(piece) > MAX_SENTENCE_CHARS:
+        cut = piece.rfind(" ", MAX_SENTENCE_CHARS // 2, MAX_SENTENCE_CHARS)
+        cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+        chunks.append(piece[:cut].strip())
+        piece = piece[cut:].strip()
+    if piece:
+        chunks.append(piece)
+    return [c for c in chunks if c]
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split one paragraph at sentence ends, not after abbreviations or initials."""
+    """Split one paragraph at sentence ends, not after abbreviations or initials; overlong
+    sentences are cut (see ``MAX_SENTENCE_CHARS``)."""
+    return [chunk for piece in _split_sentences(text) for chunk in _bounded(piece)]
+
+
+def _split_sentences(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     abbreviations = _abbreviations()
@@ -230,7 +254,7 @@ def clean(text: str, *, title: str | None = None) -> Document:
             title_seen = True
         elif is_caption(line):
             kind = "caption"
-        parts = [line] if kind == "title" else split_sentences(line)
+        parts = _bounded(line)[:1] if kind == "title" else split_sentences(line)
         for part in parts:
             lowered = part.lower()
             key = " ".join(lowered.split()).strip(" .\"'")
@@ -239,7 +263,7 @@ def clean(text: str, *, title: str | None = None) -> Document:
             seen.add(key)
             parts_kept.append((part, kind, paragraph, lowered))
     if title and not title_seen:
-        headline = _SPACES.sub(" ", normalize(title)).strip()
+        headline = _SPACES.sub(" ", normalize(title)).strip()[:MAX_SENTENCE_CHARS]
         if headline and " ".join(headline.lower().split()).strip(" .\"'") not in seen:
             parts_kept.insert(0, (headline, "title", 0, headline.lower()))
     # Built once all are known: a headline added in front shifts every index.
