@@ -373,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--messages", type=int, default=5000)
     p.set_defaults(func=cmd_bench)
+
+    from stream.fuzz_run import add_fuzz_parser  # hostile-input check (issue 12)
+
+    add_fuzz_parser(sub)
     return parser
 
 

@@ -66,12 +66,17 @@ def _check_partitions(admin: KafkaAdminClient, settings: Settings, topics: list[
             )
 
 
-def producer(settings: Settings) -> KafkaProducer:
+#: Largest request the CLI producer sends: the worker's own producer limit (stream.app).
+PRODUCER_MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+def producer(settings: Settings, *, max_request_size: int = PRODUCER_MAX_REQUEST_BYTES,
+             client_id: str = "tollwatch-publish") -> KafkaProducer:
     return KafkaProducer(
-        client_id="tollwatch-publish",
+        client_id=client_id,
         acks="all",
         linger_ms=5,
-        max_request_size=8 * 1024 * 1024,
+        max_request_size=max_request_size,
         **_common(settings),
     )
 

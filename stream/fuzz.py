@@ -314,4 +314,6 @@ def generate(plan: FuzzPlan) -> Iterator[FuzzMessage]:
         else:
             variant, payload = _GENERATORS[category](rng, index)
         key = None if rng.random() < 0.2 else rng.choice((f"fuzz-{index}".encode(), rng.randbytes(8), b""))
+        if payload is None and key is None:
+            key = f"fuzz-{index}".encode()  # Kafka needs a key or a value: a tombstone has a key
         yield FuzzMessage(index=index, category=category, variant=variant, key=key, payload=payload)

@@ -40,6 +40,16 @@ class WorkerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (for /proc: peak memory), None when not started."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def alive(self) -> bool:
+        """Started and not exited (a crash shows here)."""
+        return self._process is not None and self._process.poll() is None
+
     def start(self, *, timeout: float = 60.0) -> WorkerProcess:
         cmd = [
             sys.executable, "-m", "stream", "worker",
