@@ -55,17 +55,11 @@ def _credentials(settings: Settings) -> faust.auth.Credentials | None:
     protocol = settings.security_protocol
     if protocol == "PLAINTEXT":
         return None
-    ssl_context = None
-    if protocol.endswith("SSL"):
-        import ssl
-
-        ssl_context = ssl.create_default_context(cafile=settings.ssl_cafile)
-        if settings.ssl_certfile:
-            ssl_context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile)
+    ssl_context = settings.ssl_context()
     if protocol.startswith("SASL"):
         return faust.SASLCredentials(
             username=settings.sasl_username,
-            password=settings.sasl_password,
+            password=settings.password(),
             mechanism=settings.sasl_mechanism or "PLAIN",
             ssl_context=ssl_context,
         )

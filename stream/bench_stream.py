@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
+from stream.clients import aiokafka_producer
+from stream.config import Settings
 from stream.ingest import load_articles
 from stream.models import Article
 from stream.runner import LocalStack, WorkerProcess
@@ -88,8 +89,8 @@ def synthetic_articles(base: list[Article], count: int) -> list[Article]:
     ]
 
 
-async def _publish(bootstrap: str, topic: str, articles: Iterable[Article]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=8 * 1024 * 1024)
+async def _publish(settings: Settings, topic: str, articles: Iterable[Article]) -> None:
+    producer = aiokafka_producer(settings, linger_ms=5)
     await producer.start()
     try:
         futures = [
@@ -114,7 +115,7 @@ def bench_stream(paths: list[Path], *, messages: int, out: TextIO, timeout: floa
         if worker is None:
             raise RuntimeError("the stream benchmark needs a local worker")
         started = time.perf_counter()
-        asyncio.run(_publish(stack.settings.bootstrap_servers or "", stack.settings.topic_articles, articles))
+        asyncio.run(_publish(stack.settings, stack.settings.topic_articles, articles))
         published = time.perf_counter()
         deadline = started + timeout
         while True:

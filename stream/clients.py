@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
@@ -18,6 +19,9 @@ from kafka.errors import TopicAlreadyExistsError
 
 from stream.config import Settings
 from stream.models import Alert, Article
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +82,17 @@ def producer(settings: Settings, *, max_request_size: int = PRODUCER_MAX_REQUEST
         linger_ms=5,
         max_request_size=max_request_size,
         **_common(settings),
+    )
+
+
+def aiokafka_producer(settings: Settings, **options: object) -> AIOKafkaProducer:
+    """An aiokafka producer (bulk publishing: the benchmark) with the security settings applied."""
+    from aiokafka import AIOKafkaProducer
+
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_list,
+        max_request_size=PRODUCER_MAX_REQUEST_BYTES,
+        **{**settings.aiokafka_security(), **options},
     )
 
 

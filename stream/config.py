@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 logger = logging.getLogger(__name__)
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+#: What kafka-python, aiokafka and Faust all support with a username and password.
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class RedactedStr(str):
+    """The password as handed to a Kafka client: a real ``str`` (the client encodes it), whose
+    repr is masked, because kafka-python's admin client logs its whole config dict at DEBUG."""
+
+    def __repr__(self) -> str:
+        return "'**********'"
 
 
 class Settings(BaseModel):
     """Everything a worker or CLI command needs to find its broker and topics."""
+
+    # A validation error would otherwise quote its input, and a model-level error's input is
+    # every setting, the password included.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     bootstrap_servers: str | None = Field(
         default=None, description="host:port[,host:port]; None means start/use the embedded broker."
@@ -35,12 +50,23 @@ class Settings(BaseModel):
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
     store: str = "rocksdb://"
     security_protocol: SecurityProtocol = "PLAINTEXT"
-    sasl_mechanism: str | None = None
+    sasl_mechanism: SaslMechanism | None = Field(default=None, description="Default PLAIN under SASL_*.")
     sasl_username: str | None = None
-    sasl_password: str | None = None
+    sasl_password: SecretStr | None = Field(
+        default=None, description="Never in a repr, a log line or model_dump_json (SecretStr)."
+    )
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Settings:
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_USERNAME and "
+                "KAFKA_SASL_PASSWORD (and KAFKA_SASL_MECHANISM, default PLAIN, e.g. SCRAM-SHA-512)"
+            )
+        return self
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -88,6 +114,37 @@ class Settings(BaseModel):
     def bootstrap_list(self) -> list[str]:
         return [h.strip() for h in (self.bootstrap_servers or "").split(",") if h.strip()]
 
+    def password(self) -> RedactedStr | None:
+        """The SASL password for a client library (a str with a masked repr)."""
+        return RedactedStr(self.sasl_password.get_secret_value()) if self.sasl_password is not None else None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of SSL/SASL_SSL (CA file, client certificate), None otherwise."""
+        if not self.security_protocol.endswith("SSL"):
+            return None
+        for name, path in (("KAFKA_SSL_CAFILE", self.ssl_cafile), ("KAFKA_SSL_CERTFILE", self.ssl_certfile),
+                           ("KAFKA_SSL_KEYFILE", self.ssl_keyfile)):
+            if path and not os.access(path, os.R_OK):
+                raise ValueError(f"{name}={path} is not a readable file")
+        context = ssl.create_default_context(cafile=self.ssl_cafile)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def aiokafka_security(self) -> dict[str, object]:
+        """Keyword arguments for aiokafka clients (the same settings as Faust's credentials)."""
+        options: dict[str, object] = {"security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism or "PLAIN",
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.password(),
+            )
+        context = self.ssl_context()
+        if context is not None:
+            options["ssl_context"] = context
+        return options
+
     def kafka_python_security(self) -> dict[str, object]:
         """Keyword arguments for kafka-python clients (admin, CLI producer/consumer)."""
         options: dict[str, object] = {"security_protocol": self.security_protocol}
@@ -95,7 +152,7 @@ class Settings(BaseModel):
             options.update(
                 sasl_mechanism=self.sasl_mechanism or "PLAIN",
                 sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.sasl_password,
+                sasl_plain_password=self.password(),
             )
         if self.security_protocol.endswith("SSL"):
             options.update(
