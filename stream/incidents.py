@@ -183,6 +183,10 @@ MAX_EMITTED = 1000
 MAX_SOURCES = 50
 #: Open incidents per partition (country); beyond this the least recently active one is evicted.
 MAX_INCIDENTS = 256
+#: A book is one changelog record, and a record over the producer's limit (8 MB,
+#: stream.app.MAX_TABLE_VALUE_BYTES) stops the worker: beyond this the least active incident
+#: is evicted. The fuzzer found it: 200 incidents of one country made a book of 8.5 MB.
+MAX_BOOK_BYTES = 6 * 1024 * 1024
 #: Distinct places remembered per incident (the suburb, the city, the province's towns).
 MAX_PLACES = 12
 #: A rise to more than this many times the last undoubted value is a jump that needs a second outlet.
@@ -1279,7 +1283,8 @@ def merge_states(keep: IncidentState, gone: IncidentState) -> IncidentState:
 
 
 def _evict(book: IncidentBook) -> None:
-    """Keep a book bounded even if a country sees many incidents within the TTL."""
+    """Keep a book bounded even if a country sees many incidents within the TTL: in count, and
+    in bytes (``MAX_BOOK_BYTES``), since the book is one changelog record."""
     while len(book.incidents) > MAX_INCIDENTS:
         oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
         gone = book.incidents.pop(oldest)
@@ -1288,6 +1293,15 @@ def _evict(book: IncidentBook) -> None:
             book.partition,
             MAX_INCIDENTS,
             gone.event_key,
+        )
+    sizes = {id(state): len(state.model_dump_json()) for state in book.incidents}
+    total = sum(sizes.values())
+    while total > MAX_BOOK_BYTES and len(book.incidents) > 1:
+        oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
+        gone = book.incidents.pop(oldest)
+        total -= sizes[id(gone)]
+        logger.warning(
+            "partition %s is over %d bytes; evicted least active %s", book.partition, MAX_BOOK_BYTES, gone.event_key
         )
 
 

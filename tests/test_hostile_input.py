@@ -91,3 +91,24 @@ def test_one_endless_sentence_of_numbers_is_cut_and_fast() -> None:
 def test_short_sentences_are_not_cut() -> None:
     doc = clean(MOSUL.format(when=" on Sunday") + " Another sentence follows here.")
     assert [s.text for s in doc.sentences] == [MOSUL.format(when=" on Sunday"), "Another sentence follows here."]
+
+
+def test_book_is_bounded_in_bytes_so_its_changelog_record_can_be_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full fuzz run stopped the worker: 200 hostile incidents in one country made an
+    8.5 MB book, over the 8 MB producer limit of the table's changelog."""
+    from stream import incidents
+    from tests.test_incidents import DAY0, KEY, PLACE, T0, article, fig
+
+    book = None
+    sizes = []
+    for week in range(4):
+        desc = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=7 * week)})
+        at = T0 + dt.timedelta(days=7 * week)
+        book, _ = incidents.fold(book, article(f"w{week}", at=at, killed=fig(week + 1), incident=desc),
+                                 partition=KEY, received_at=at)
+        sizes.append(len(book.incidents[-1].model_dump_json()))
+        if week == 0:
+            monkeypatch.setattr(incidents, "MAX_BOOK_BYTES", int(2.5 * sizes[0]))  # room for two
+    assert book is not None and len(book.incidents) == 2
+    assert sum(len(s.model_dump_json()) for s in book.incidents) <= incidents.MAX_BOOK_BYTES
+    assert book.incidents[-1].event_key.endswith(str(DAY0 + dt.timedelta(days=21)))  # the newest stays
