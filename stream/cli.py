@@ -28,8 +28,23 @@ def _settings(args: argparse.Namespace) -> Settings:
 # --- broker ---------------------------------------------------------------------------------
 
 
+BROKER_MEMORY_ONLY = (
+    "Run the embedded Kafka-compatible broker (tansu). It keeps everything in memory: topics, "
+    "offsets and consumer groups are lost when it stops. The bundled tansu has only the memory:// "
+    "and s3:// storage engines, so there is no on-disk option; for data that must survive a "
+    "restart, set KAFKA_BOOTSTRAP_SERVERS to a real Kafka."
+)
+
+
 def cmd_broker(args: argparse.Namespace) -> int:
     from stream.broker import EmbeddedBroker
+
+    if args.data is not None:
+        raise ValueError(
+            f"--data {args.data}: the embedded broker cannot persist to a directory (its tansu build has "
+            "only the memory:// and s3:// engines; file:// and sqlite:// are refused); it keeps data in "
+            "memory and loses it on restart. For durable topics use a real Kafka via KAFKA_BOOTSTRAP_SERVERS"
+        )
 
     broker = EmbeddedBroker(port=args.port).start()
     # SIGTERM (service managers, `kill`) must stop the child broker too, as Ctrl-C does.
@@ -297,8 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--bootstrap", help="Kafka bootstrap host:port (default: $KAFKA_BOOTSTRAP_SERVERS)")
         return p
 
-    p = sub.add_parser("broker", help="run the embedded Kafka-compatible broker (tansu)")
+    p = sub.add_parser("broker", help="run the embedded Kafka-compatible broker (tansu), in memory only",
+                       description=BROKER_MEMORY_ONLY)
     p.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+    p.add_argument("--data", metavar="DIR", help="not supported: refused (the embedded broker keeps data in memory)")
     p.set_defaults(func=cmd_broker)
 
     p = with_bootstrap(sub.add_parser("worker", help="run the Faust worker"))
