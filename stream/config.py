@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,11 @@ class Settings(BaseModel):
     app_id: str = "tollwatch"
     web_port: int = 6066
     web_host: str = "0.0.0.0"
+    canonical_url: str | None = Field(
+        default=None,
+        description="How other workers reach this one's web server (table routing); "
+        "default http://<web host, or this host's name when it binds every address>:<web port>.",
+    )
     data_dir: Path = Path("var/tollwatch-data")
     incident_ttl_days: float = Field(default=14.0, gt=0)
     expiry_interval_s: float = Field(default=60.0, gt=0, description="How often idle incidents are closed.")
@@ -56,6 +62,7 @@ class Settings(BaseModel):
             "app_id": "TOLLWATCH_APP_ID",
             "web_port": "TOLLWATCH_WEB_PORT",
             "web_host": "TOLLWATCH_WEB_HOST",
+            "canonical_url": "TOLLWATCH_CANONICAL_URL",
             "data_dir": "TOLLWATCH_DATA_DIR",
             "incident_ttl_days": "TOLLWATCH_INCIDENT_TTL_DAYS",
             "expiry_interval_s": "TOLLWATCH_EXPIRY_INTERVAL",
@@ -83,6 +90,22 @@ class Settings(BaseModel):
             )
         hosts = [h.strip() for h in self.bootstrap_servers.split(",") if h.strip()]
         return ";".join(f"kafka://{h}" for h in hosts)
+
+    @property
+    def advertised_url(self) -> str:
+        """The URL this worker gives the other workers for its web server.
+
+        Faust's default (``http://<web_host>:<web_port>``) would advertise ``0.0.0.0`` when the
+        server binds every address, so two workers could neither reach each other nor tell
+        themselves apart; the host name stands in (in Docker Compose it is the container id,
+        which resolves on the compose network).
+        """
+        if self.canonical_url:
+            return self.canonical_url.rstrip("/")
+        host = self.web_host
+        if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - compared, not bound
+            host = socket.gethostname()
+        return f"http://{host}:{self.web_port}"
 
     @property
     def bootstrap_list(self) -> list[str]:
