@@ -22,7 +22,13 @@ from pydantic import ValidationError
 from stream import metrics
 from stream.incidents import IncidentBook, expire, fold, partition_key
 from stream.models import Alert
-from stream.pipeline import ExpireRequest, ExtractionMessage, dead_letter, parse_internal, process_article
+from stream.pipeline import (
+    ExpireRequest,
+    ExtractionMessage,
+    dead_letter,
+    parse_internal,
+    process_article,
+)
 
 if TYPE_CHECKING:
     from stream.app import Components

@@ -103,7 +103,7 @@ class Settings(BaseModel):
         if self.canonical_url:
             return self.canonical_url.rstrip("/")
         host = self.web_host
-        if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - compared, not bound
+        if host in {"", "0.0.0.0", "::"}:  # compared, not bound
             host = socket.gethostname()
         return f"http://{host}:{self.web_port}"
 
