@@ -30,7 +30,8 @@ without import-time side effects or scanning the package.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -95,6 +96,8 @@ class Components:
     readiness: Readiness
     #: Set by :func:`create_app`: (extract_articles, fold_incidents).
     agents: tuple[faust.types.AgentT, faust.types.AgentT] | None = None
+    #: Set by :func:`create_app`: the timers' bodies by name (tests call them directly).
+    timers: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
     def local_books(self) -> list[IncidentBook]:
         """The books of the partitions this worker is active for (Faust's table iteration skips
@@ -102,8 +105,13 @@ class Components:
         return [IncidentBook.model_validate(stored) for stored in self.incidents.values()]
 
 
-def create_components(settings: Settings) -> Components:
-    """The app, its topics and table, with the agents, timers and views registered."""
+def create_components(settings: Settings, *, prometheus: bool = True) -> Components:
+    """The app, its topics and table, with the agents, timers and views registered.
+
+    ``prometheus=False`` leaves out Faust's Prometheus sensor (and ``/metrics``): its collectors
+    register in the process-wide :data:`stream.metrics.REGISTRY`, so only one app per process
+    can have it (a worker builds one; unit tests build one per test).
+    """
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
@@ -126,7 +134,8 @@ def create_components(settings: Settings) -> Components:
         consumer_max_fetch_size=8 * 1024 * 1024,
     )
     metrics.initialise(package_version())
-    setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.REGISTRY, name_prefix="faust")
+    if prometheus:
+        setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.REGISTRY, name_prefix="faust")
 
     raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": settings.partitions}
     topics = Topics(
@@ -148,7 +157,7 @@ def create_components(settings: Settings) -> Components:
                             readiness=Readiness(app, table=incidents))
     app.tollwatch = components  # type: ignore[attr-defined]  # the views find their state here
     components.agents = agents.register(components)
-    timers.register(components)
+    components.timers = timers.register(components)
     views.register(components)
     return components
 
