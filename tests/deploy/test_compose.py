@@ -198,7 +198,8 @@ def test_two_worker_replicas(compose) -> None:
     assert (REPO / worker["build"].get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE.resolve()
     assert DOCKERFILE.exists()
     assert worker["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
-    assert worker.get("healthcheck", {}).get("test")
+    health = " ".join(worker.get("healthcheck", {}).get("test", []))
+    assert "/ready" in health, "the worker's health check must ask /ready (assigned and recovered)"
     # no fixed host port: two replicas cannot both bind it
     for port in worker.get("ports", []):
         assert ":" not in str(port), port
