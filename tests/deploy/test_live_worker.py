@@ -68,7 +68,8 @@ def _family(line: str) -> str:
 
 
 def _promtool_check(promtool: str, text: str) -> tuple[int, list[str]]:
-    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60,
+                          check=False)
     return proc.returncode, [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
 
 
