@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -94,7 +95,7 @@ async def incident_detail(view: View, request: Request, event_key: str, table_ke
     unreachable: dict[str, str] = {}
     for url in peers:
         try:
-            status, body = await _ask(components, url, f"/incidents/{event_key}", params)
+            status, body = await _ask(components, url, f"/incidents/{urllib.parse.quote(event_key, safe='')}", params)
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             logger.warning("worker %s did not answer for incident %s: %r", url, event_key, err)
             unreachable[url] = f"{type(err).__name__}: {err}"
