@@ -92,6 +92,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     chosen_dir = args.data_dir is not None or bool(os.environ.get("TOLLWATCH_DATA_DIR"))
     broker = None
     scratch: Path | None = None
+    if settings.bootstrap_servers or chosen_dir:
+        # Local mistakes first: a state directory that cannot be made fails before any broker.
+        settings = settings.model_copy(update={"data_dir": _prepare_data_dir(Path(settings.data_dir))})
     if settings.bootstrap_servers:
         probe_bootstrap(settings)
     else:

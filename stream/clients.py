@@ -226,14 +226,23 @@ def tail(
     Once ``stop()`` is true the tail reads on to the topic's end as of that moment, then
     returns; ``stop=lambda: True`` reads what is there now.
     """
+    started_ms = time.time() * 1000
     consumer = _assigned_consumer(settings, topic, from_beginning=from_beginning)
     tps = list(consumer.assignment())
+    # tansu can report a partition's end one short after a multi-record batch, so "only new
+    # records" would begin with the last old one: a record at the first position that is
+    # older than this call is skipped (on Kafka that position holds only newer records).
+    first = {} if from_beginning else {tp: consumer.position(tp) for tp in tps}
     try:
         while True:
             stopping = stop()
             ends = consumer.end_offsets(tps) if stopping else None
             batches = consumer.poll(timeout_ms=poll_ms)
-            records = sorted((r for rs in batches.values() for r in rs), key=lambda r: (r.timestamp, r.offset))
+            records = sorted(
+                (r for tp, rs in batches.items() for r in rs
+                 if not (r.offset == first.get(tp) and r.timestamp < started_ms)),
+                key=lambda r: (r.timestamp, r.offset),
+            )
             for record in records:
                 yield record.value
             if ends is not None and all(consumer.position(tp) >= ends[tp] for tp in tps):
