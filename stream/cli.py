@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,6 +78,24 @@ def _prepare_data_dir(path: Path) -> Path:
     return path
 
 
+def _set_aside_stale_state(settings: Settings) -> None:
+    """Table state while the broker holds no changelog record belongs to another broker (the
+    embedded one keeps topics in memory, so every restart is a new one); Faust would refuse it
+    (ConsistencyError). It is a cache of that lost changelog: move it aside and start empty."""
+    from stream.clients import changelog_topics, end_offsets
+
+    data_dir = Path(settings.data_dir)
+    if not data_dir.is_dir() or not any(data_dir.iterdir()):
+        return
+    changelogs = changelog_topics(settings)
+    if changelogs and any(end_offsets(settings, changelogs).values()):
+        return
+    aside = data_dir.with_name(f"{data_dir.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}")
+    data_dir.rename(aside)
+    data_dir.mkdir()
+    _say(f"table state in {data_dir} belongs to another broker (this one holds none of its changelog): moved to {aside}")
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import faust
 
@@ -110,6 +129,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             settings = settings.model_copy(update={"data_dir": scratch})
     try:
         settings = settings.model_copy(update={"data_dir": _prepare_data_dir(Path(settings.data_dir))})
+        _set_aside_stale_state(settings)
         created = ensure_topics(settings)
         if created:
             logger.info("created topics %s", created)

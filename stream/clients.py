@@ -123,6 +123,16 @@ def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
         admin.close()
 
 
+def changelog_topics(settings: Settings, *, timeout: float = 10.0) -> list[str]:
+    """The app's table changelog topics on the broker (Faust names them ``<app id>-<table>-changelog``)."""
+    admin = KafkaAdminClient(client_id="tollwatch-admin", request_timeout_ms=int(timeout * 1000), **_common(settings))
+    try:
+        prefix = f"{settings.app_id}-"
+        return sorted(t for t in admin.list_topics() if t.startswith(prefix) and t.endswith("-changelog"))
+    finally:
+        admin.close()
+
+
 def _check_partitions(admin: KafkaAdminClient, settings: Settings, topics: list[str]) -> None:
     if not topics:
         return
