@@ -20,7 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stream.config import Settings
-from stream.ingest import ArticleFileError, expand_paths, load_articles, load_file, sort_by_published
+from stream.ingest import (
+    ArticleFileError,
+    expand_paths,
+    load_articles,
+    load_file,
+    sort_by_published,
+)
 from stream.models import SCHEMA_MODELS, Alert, Article, DeadLetter
 
 logger = logging.getLogger(__name__)
