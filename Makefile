@@ -24,6 +24,9 @@ $(TOOLS)/.installed-stamp:
 tools: $(TOOLS)/.installed-stamp
 
 # Debian's prometheus gives promtool and a real Prometheus server for the integration test.
+# The tests start their own Prometheus on a free port; the package's service, which apt starts
+# on install, is stopped right after installing it, and nothing else: a Prometheus the user
+# runs is left alone.
 system-deps:
 	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then \
 		echo "installing Debian package prometheus (promtool, prometheus)"; \
@@ -31,7 +34,6 @@ system-deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 		$$SUDO service prometheus stop >/dev/null 2>&1 || true; \
-		$$SUDO pkill -x prometheus >/dev/null 2>&1 || true; \
 	fi
 
 demo: $(STAMP)

@@ -15,6 +15,15 @@ logger = logging.getLogger(__name__)
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 
 
+def default_data_dir(env: dict[str, str] | None = None) -> Path:
+    """Where table state lives when ``TOLLWATCH_DATA_DIR`` is unset: the user's state directory
+    (``$XDG_STATE_HOME/tollwatch``, else ``~/.local/state/tollwatch``), so a worker finds the same
+    state whatever directory it was started from."""
+    env = dict(os.environ if env is None else env)
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "tollwatch"
+
+
 class Settings(BaseModel):
     """Everything a worker or CLI command needs to find its broker and topics."""
 
@@ -35,7 +44,7 @@ class Settings(BaseModel):
         description="How other workers reach this one's web server (table routing); "
         "default http://<web host, or this host's name when it binds every address>:<web port>.",
     )
-    data_dir: Path = Path("var/tollwatch-data")
+    data_dir: Path = Field(default_factory=default_data_dir, description="RocksDB table state.")
     incident_ttl_days: float = Field(default=14.0, gt=0)
     expiry_interval_s: float = Field(default=60.0, gt=0, description="How often idle incidents are closed.")
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
@@ -77,6 +86,7 @@ class Settings(BaseModel):
             "ssl_keyfile": "KAFKA_SSL_KEYFILE",
         }
         values: dict[str, object] = {name: env[var] for name, var in mapping.items() if env.get(var)}
+        values.setdefault("data_dir", default_data_dir(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
 

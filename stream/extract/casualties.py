@@ -90,8 +90,13 @@ def mention_features(mention: FigureMention, field_name: str) -> dict[str, float
 #: Mentions that are no count of this incident's victims whatever else their words say: a
 #: projection ("could reach 20,000"), a historical or another incident's figure, an
 #: increment ("nine more bodies"), a count of "dead and injured" together, a claimant's own
-#: figure ("Amaq said its fighters killed 300": propaganda, not a count).
-VETO_FLAGS: frozenset[str] = frozenset({"forecast", "historical", "other_incident", "increment", "combined", "claimant"})
+#: figure ("Amaq said its fighters killed 300": propaganda, not a count), a whole day's or
+#: week's toll ("bringing the day's death toll to 92": several incidents summed, so like
+#: ``other_incident`` never this incident's count; "the toll of both attacks" is only a
+#: feature, ``aggregate_incidents``, as coordinated attacks are often one incident).
+VETO_FLAGS: frozenset[str] = frozenset(
+    {"forecast", "historical", "other_incident", "increment", "combined", "claimant", "aggregate_period"}
+)
 
 
 def _candidates(found: Found, field_name: str) -> list[Candidate]:
@@ -118,6 +123,7 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
         reverse=True,
     )
     preferred = _preferred(found, field_name, values)
+    refined, rounded = _roundings(by_value, field_name, same_values)
     candidates: list[Candidate] = []
     for value in values:
         mentions = by_value[value]
@@ -154,8 +160,44 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
             features["value<2"] = 1.0
         if value == preferred:
             features["preferred"] = 1.0
+        if value in refined:
+            features["refined"] = 1.0
+        if value in rounded:
+            features["rounded_by_other"] = 1.0
         candidates.append(Candidate(field_name, value, mentions, features))
     return candidates
+
+
+#: A round figure ("more than 2,000") and a specific one ("2,012") at most this share apart
+#: are the same count, rounded and stated precisely.
+ROUNDING_SHARE = 0.10
+
+
+def _is_round(value: int) -> bool:
+    """A figure written rounded: a multiple of 100 of three digits or more."""
+    return value >= 100 and value % 100 == 0
+
+
+def _roundings(by_value: dict[int, list[FigureMention]], field_name: str,
+               same_values: list[int]) -> tuple[set[int], set[int]]:
+    """(refined, rounded_by_other) among the field's statements: a specific figure within
+    ``ROUNDING_SHARE`` of a round one stated with "more than / over / nearly / about" (the
+    headline's "more than 2,000 dead" and the ministry's "at least 2,012") refines it; the
+    round one is the same count rounded. Which one to report the model learns."""
+    rounds = [
+        v for v in same_values
+        if _is_round(v) and any(m.field == field_name and m.qualifier is not Qualifier.EXACT for m in by_value[v])
+    ]
+    refined: set[int] = set()
+    rounded: set[int] = set()
+    for value in same_values:
+        if _is_round(value):
+            continue
+        for r in rounds:
+            if abs(value - r) <= ROUNDING_SHARE * r:
+                refined.add(value)
+                rounded.add(r)
+    return refined, rounded
 
 
 _DEMOTING = frozenset({"stale", "other_place", "subset_noun", "subset"})
@@ -205,6 +247,9 @@ def _choose(candidates: list[Candidate], model: scoring.LinearModel, revisions: 
         if revision.field == best.field and revision.old != best.value and revision.old not in superseded:
             superseded.append(revision.old)
     also = [c.value for p, c in ranked[1:] if p >= ALSO_SHARE * best_p and c.value not in superseded]
+    if "refined" in best.features:  # the headline's "more than 2,000" is the same count, rounded
+        also += [c.value for c in candidates if "rounded_by_other" in c.features and c.value not in also
+                 and c.value not in superseded and abs(best.value - c.value) <= ROUNDING_SHARE * c.value]
     stated = _qualifier_mention(best)
     return Figure(
         value=best.value,

@@ -62,6 +62,7 @@ class _Rules:
     generic_toll_nouns: re.Pattern[str]
     revision_from: re.Pattern[str]
     revision_anaphora: re.Pattern[str]
+    revision_generic: re.Pattern[str]
     downward: re.Pattern[str]
     subset_left: re.Pattern[str]
     subset_right: re.Pattern[str]
@@ -84,6 +85,8 @@ class _Rules:
     claimant: re.Pattern[str]
     missing: re.Pattern[str]
     combined: re.Pattern[str]
+    aggregate_period: re.Pattern[str]
+    aggregate_incidents: re.Pattern[str]
     inclusion_head: re.Pattern[str]
     inclusion_list: re.Pattern[str]
 
@@ -143,6 +146,7 @@ def _rules(ascii_text: bool = False) -> _Rules:
         generic_toll_nouns=rx(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
         revision_from=rx(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
         revision_anaphora=rx(lexicon.guarded(data["revision_anaphora"]), ignore),
+        revision_generic=rx(data["revision_generic"], ignore),
         downward=rx(rf"\b{lexicon.alternation(data['downward'])}\b", ignore),
         subset_left=rx(rf"\b{lexicon.alternation(data['subset_left'])}\s+(?:{prefix}\s+)?$", ignore),
         subset_right=rx(data["subset_right"], ignore),
@@ -171,6 +175,8 @@ def _rules(ascii_text: bool = False) -> _Rules:
         claimant=rx(data["claimant_cues"], ignore),
         missing=rx(data["missing_terms"], ignore),
         combined=rx(data["combined_terms"], ignore),
+        aggregate_period=rx(data["aggregate_period"], ignore),
+        aggregate_incidents=rx(data["aggregate_incidents"], ignore),
         inclusion_head=rx(data["inclusion_head"], ignore),
         inclusion_list=rx(data["inclusion_list"], ignore),
     )
@@ -446,6 +452,17 @@ def cue_revision_old(ctx: _Context) -> bool:
     return ctx.rules.revision_from.search(ctx.left[-60:]) is not None
 
 
+def revised_count_field(ctx: _Context, found: Found) -> str | None:
+    """'lowering the total from 359 to 253 people': a revision verb and a bare count noun
+    (total, toll, tally, figure...) before 'from' revise the count the article is speaking
+    of; no casualty word need stand in the sentence. The field is that of the last figure
+    found before it (None when the article has stated none, so 'raising the age limit from
+    18 to 21' or 'the number of flights from 40 to 12' revise nothing)."""
+    if ctx.rules.revision_generic.search(ctx.left[-90:]) is None:
+        return None
+    return next((m.field for m in reversed(found.mentions) if m.field), None)
+
+
 def cue_anaphora(ctx: _Context) -> bool:
     """'that figure was later revised to N': takes the field of the figure before it."""
     return ctx.rules.revision_anaphora.search(ctx.left[-90:]) is not None
@@ -481,6 +498,30 @@ def _is_increment(ctx: _Context, found: Found) -> bool:
     return named is None or named == earlier.field
 
 
+_LAST_DIGIT = re.compile(r"\d(?!.*\d)", re.DOTALL)
+_CLAUSE_END = re.compile(r"[;:.!?]|,(?!\d)")
+#: Characters after a number searched for "killed in the two attacks", "so far this year".
+AGGREGATE_REACH = 60
+
+
+def aggregate_flags(ctx: _Context) -> set[str]:
+    """'bringing the day's death toll to 92', '120 killed so far this year': a toll of a whole
+    period (``aggregate_period``); 'the combined toll of both attacks', '60 killed in the two
+    attacks': a toll summed over several attacks (``aggregate_incidents``). Read in the words
+    between the number before and this one, and in the words after it to the clause end (not
+    the window, which stops at 'two')."""
+    left = ctx.left_full[-TOLL_LOOKBACK:]
+    last = _LAST_DIGIT.search(left)
+    right = ctx.sentence.text[ctx.number.end:ctx.number.end + AGGREGATE_REACH]
+    text = (left[last.end():] if last is not None else left) + " " + _CLAUSE_END.split(right, 1)[0]
+    flags: set[str] = set()
+    if ctx.rules.aggregate_period.search(text):
+        flags.add("aggregate_period")
+    if ctx.rules.aggregate_incidents.search(text):
+        flags.add("aggregate_incidents")
+    return flags
+
+
 def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) -> set[str]:
     """Named reasons to doubt a mention, each a feature of the scorer."""
     rules, window, sentence = ctx.rules, ctx.window, ctx.sentence
@@ -513,7 +554,7 @@ def flags_of(ctx: _Context, *, window_subset: bool, scope: Scope, found: Found) 
         flags.add("doubtful")
     if ctx.left_full.count('"') % 2 == 1:
         flags.add("quoted")
-    return flags
+    return flags | aggregate_flags(ctx)
 
 
 def sentence_flags(sentence: Sentence, scope: Scope, rules: _Rules, body_index: int) -> set[str]:
@@ -584,7 +625,8 @@ def scan_sentence(sentence: Sentence, scope: Scope, found: Found, *, body_index:
             if named is not None:
                 cues[name] = named
         if cue_revision_old(ctx):
-            old_field = _nearest_toll_field(text, number.start, rules) or window_field
+            old_field = (_nearest_toll_field(text, number.start, rules) or window_field
+                         or revised_count_field(ctx, found))
             revision = Revision(old_field, number.value, None, bool(downward), sentence)
             target = _target_before(found, sentence, rules)
             if target is not None:  # "revised ... to 43 from 89": the figure before is the new one

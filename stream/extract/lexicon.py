@@ -23,7 +23,9 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _DATA_PACKAGE = "stream.extract.data"
-_NAMES: tuple[str, ...] = ("text", "numbers", "casualties", "responsibility", "incident", "gazetteer", "matching")
+_NAMES: tuple[str, ...] = (
+    "text", "numbers", "casualties", "responsibility", "incident", "gazetteer", "matching", "language"
+)
 
 
 class LexiconError(ValueError):

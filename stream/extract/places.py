@@ -258,6 +258,9 @@ _DATELINE_AFTER = re.compile(
     r"^(?:,\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)?(?:,\s+\w{3,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,30}\)\s*)?(?:[:\u2014\u2013]|--|-\s)"
 )
 _DATELINE_WEIGHT = 0.5
+#: "LONDON, June 17 (Reuters) -": a name in parentheses before the dateline's dash is the wire
+#: service that filed the story, never a place of the incident (an agency may share a town's name).
+_CREDIT_AFTER = re.compile(r"^\)\s*(?:[:\u2014\u2013]|--|-\s)")
 _SURNAME_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
 
 
@@ -266,6 +269,8 @@ def _city_weight(text: str, mention: PlaceMention) -> float:
     city name after a capitalised first name ('Nick Martin') is most likely a surname."""
     before = text[max(0, mention.start - 20):mention.start]
     after = text[mention.end:mention.end + 60]
+    if before.endswith("(") and _CREDIT_AFTER.match(after):
+        return 0.0
     if _SPOKE_IN.search(text[max(0, mention.start - 60):mention.start]):
         return 0.3  # where officials spoke, not where the incident happened
     if _in_party_clause(text, mention):

@@ -214,3 +214,129 @@ def test_a_revision_stated_as_to_new_from_old_supersedes_the_old() -> None:
 def test_two_thousand_plus_is_an_at_least_figure() -> None:
     e = run("The earthquake in Herat province killed 2,000-plus people, officials said.")
     assert e.killed is not None and (e.killed.value, e.killed.qualifier) == (2000, Qualifier.AT_LEAST)
+
+
+# --- a revision stated with a verb-ing clause and a bare count noun ("lowering the total from X to Y")
+
+
+def test_a_gerund_revision_of_the_total_supersedes_the_old_figure() -> None:
+    e = run("Health officials cut the death toll from the ferry fire to 118 on Friday. The ministry issued a "
+            "statement in the evening, lowering the total from 164 to 118 people after duplicate names were found.",
+            title="Ferry fire toll cut to 118")
+    assert e.killed is not None and e.killed.value == 118 and e.killed.qualifier is Qualifier.EXACT
+    assert e.killed.superseded == [164]
+
+
+def test_raising_the_tally_from_x_to_y_keeps_the_new_figure() -> None:
+    e = run("A gas explosion killed 37 miners at the colliery on Sunday. Rescuers found more bodies overnight, "
+            "raising the tally from 37 to 45 by Monday morning.")
+    assert e.killed is not None and e.killed.value == 45 and 37 in e.killed.superseded
+
+
+def test_a_first_estimate_later_reduced_is_superseded() -> None:
+    e = run('"The death toll is 212; our first estimates were 260 and they have been reduced to 212," the governor said.')
+    assert e.killed is not None and e.killed.value == 212 and e.killed.superseded == [260]
+
+
+def test_ranges_of_ages_and_times_are_no_revisions() -> None:
+    e = run("A bus crash killed 19 people on the coast road. The victims were aged from 18 to 60, and the "
+            "authorities raised the age limit from 16 to 18 for drivers of hired coaches; the road was closed "
+            "from 9 to 11 in the morning.")
+    assert e.killed is not None and e.killed.value == 19 and e.killed.superseded == []
+
+
+def test_a_count_of_something_else_revised_from_x_to_y_supersedes_nothing() -> None:
+    e = run("Floods killed 25 people in the valley. Airlines cut the number of flights from 40 to 12 a day.")
+    assert e.killed is not None and e.killed.value == 25 and e.killed.superseded == []
+
+
+# --- a toll of a whole day or of several attacks is not this incident's count
+
+
+def test_the_days_toll_over_two_attacks_is_not_the_incidents_figure() -> None:
+    e = run("Hours after a market bombing in the north, a gunman opened fire at a bus station in the capital, "
+            "bringing the day's death toll to 61. At least 27 people were killed at the bus station, police said.",
+            title="Gunman kills 27 at bus station")
+    assert e.killed is not None and e.killed.value == 27 and 61 not in e.killed.also
+
+
+def test_a_yearly_total_is_not_the_incidents_figure() -> None:
+    e = run("A roadside bomb killed 9 soldiers on Monday. Attacks have killed 412 soldiers so far this year, "
+            "the defence ministry said.")
+    assert e.killed is not None and e.killed.value == 9
+
+
+def test_a_day_of_the_week_toll_of_one_attack_is_still_its_figure() -> None:
+    e = run("Sunday's death toll from the church bombing rose to 58, the health ministry said.")
+    assert e.killed is not None and e.killed.value == 58
+
+
+def test_a_days_toll_sentence_keeps_its_own_incident_figure() -> None:
+    e = run("The blast killed 33 people at the mosque, bringing the day's toll across the province to 50.")
+    assert e.killed is not None and e.killed.value == 33
+
+
+def test_the_toll_of_a_coordinated_twin_attack_is_flagged_but_kept() -> None:
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = "Bombers struck the airport and a metro station, and 31 people were killed in the two attacks."
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    assert any("aggregate_incidents" in m.flags and m.value == 31 for m in found.mentions)
+    assert not any("aggregate_period" in m.flags for m in found.mentions)
+    assert run(text).killed is not None and run(text).killed.value == 31
+
+
+# --- a rounded headline figure and the specific official one
+
+
+def test_the_specific_official_figure_beats_the_rounded_headline() -> None:
+    e = run("Rescuers searched the rubble on Sunday after the landslide left more than 1,300 dead, state television "
+            "said. The civil protection agency said the disaster had killed at least 1,342 people and injured 870.",
+            title="Landslide toll passes 1,300")
+    assert e.killed is not None and e.killed.value == 1342
+    assert 1300 in e.killed.also
+
+
+def test_rounding_features_mark_the_pair() -> None:
+    from stream.extract.casualties import _candidates
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = ("Nearly 700 people died in the floods, the agency said. The ministry later said 688 people were killed "
+            "and 2,100 were hurt.")
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    features = {c.value: c.features for c in _candidates(found, "killed")}
+    assert features[688].get("refined") == 1.0 and "rounded_by_other" not in features[688]
+    assert features[700].get("rounded_by_other") == 1.0 and "refined" not in features[700]
+
+
+def test_a_round_figure_far_from_the_specific_one_is_no_rounding() -> None:
+    from stream.extract.casualties import _candidates
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = ("More than 500 people were injured in the blast. Doctors said 312 people were injured seriously, "
+            "and 47 people were killed.")
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    for field in ("killed", "injured"):
+        for c in _candidates(found, field):
+            assert "refined" not in c.features and "rounded_by_other" not in c.features
+
+
+def test_an_exact_round_figure_is_not_rounded_by_a_neighbour() -> None:
+    from stream.extract.casualties import _candidates
+    from stream.extract.figure_mentions import find_mentions
+    from stream.extract.incident import analyse
+    from stream.extract.text import clean
+
+    text = "The fire killed 100 people on Monday. A second fire on Tuesday killed 104 people in the same district."
+    doc = clean(text, title=None)
+    found = find_mentions(doc.sentences, analyse(doc, published=None).scope)
+    assert all("rounded_by_other" not in c.features for c in _candidates(found, "killed"))

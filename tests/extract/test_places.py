@@ -141,3 +141,13 @@ def test_a_country_blamed_or_denying_is_a_party_not_the_place() -> None:
         "The suspects were caught heading for Ukraine."
     )
     assert (e.incident.place, e.incident.country) == ("Moscow", "Russia")
+
+
+def test_a_wire_credit_in_the_dateline_is_not_a_place() -> None:
+    # An agency named like a town ("Meridian", Mississippi) credited in the dateline.
+    e = extract(Article(
+        id="credit", published="2031-06-17",
+        text="LONDON, June 17 (Meridian) - Fifty people died when fire tore through a tower block in west "
+             "London on Wednesday, police said on Saturday.",
+    ))
+    assert (e.incident.place, e.incident.country) == ("London", "United Kingdom")
