@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TOOLS  := .venv-tools
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast install tools system-deps bench eval clean
+.PHONY: demo test test-fast lint install tools system-deps bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/tollwatch demo
 
-test: $(STAMP) tools system-deps
+test: $(STAMP) tools system-deps lint
 	$(BIN)/pytest -q -ra
+
+# Lint and types: configured in pyproject.toml ([tool.ruff], [tool.mypy]); both must be clean.
+lint: $(STAMP)
+	$(BIN)/ruff check stream tests
+	$(BIN)/mypy
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not integration and not prometheus"

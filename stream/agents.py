@@ -91,7 +91,7 @@ class IncidentAgents:
                 book, alerts = fold(
                     book, message.extraction, partition=partition, received_at=message.article_timestamp
                 )
-            except Exception as err:  # noqa: BLE001 - one bad extraction must not stop every incident
+            except Exception as err:
                 logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
                 await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
                 continue

@@ -137,7 +137,7 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
     if prometheus:
         setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.REGISTRY, name_prefix="faust")
 
-    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": settings.partitions}
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw", "partitions": settings.partitions}
     topics = Topics(
         articles=app.topic(settings.topic_articles, **raw),
         extractions=app.topic(settings.topic_extractions, internal=True, **raw),

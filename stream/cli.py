@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from stream.config import Settings
 from stream.ingest import (
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
 
-def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     """Settings for a command that talks to Kafka: fails in seconds, with the setting to fix,
     when no broker address is set or nothing answers there."""
     from stream.clients import probe_bootstrap
@@ -99,7 +100,8 @@ def _set_aside_stale_state(settings: Settings) -> None:
     aside = data_dir.with_name(f"{data_dir.name}.stale-{time.strftime('%Y%m%dT%H%M%S')}")
     data_dir.rename(aside)
     data_dir.mkdir()
-    _say(f"table state in {data_dir} belongs to another broker (this one holds none of its changelog): moved to {aside}")
+    _say(f"table state in {data_dir} belongs to another broker (this one holds none of its changelog): "
+         f"moved to {aside}")
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -108,7 +110,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from stream.app import create_app
     from stream.clients import ensure_topics, probe_bootstrap
 
-    overrides: dict[str, object] = {"bootstrap_servers": args.bootstrap}
+    overrides: dict[str, Any] = {"bootstrap_servers": args.bootstrap}
     if args.web_port is not None:
         overrides["web_port"] = args.web_port
     if args.data_dir is not None:
@@ -409,7 +411,7 @@ def _replay(articles: list[Article], *, args: argparse.Namespace, as_json: bool)
                 wait_drained(settings, topics=[settings.topic_articles, settings.topic_extractions], timeout=timeout)
                 # A second look: the fold agent may still be writing the last alerts.
                 wait_drained(settings, topics=[settings.topic_articles, settings.topic_extractions], timeout=timeout)
-            except BaseException as err:  # noqa: BLE001 - reported on the main thread
+            except BaseException as err:
                 failure.append(err)
             finally:
                 drained.set()

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -58,7 +58,7 @@ class Settings(BaseModel):
     ssl_keyfile: str | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None, /, **overrides: Any) -> Settings:
         env = dict(os.environ if env is None else env)
         mapping = {
             "bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",

@@ -55,9 +55,7 @@ def parse_plain_text(text: str, *, article_id: str, source: str | None = None) -
     first, _, _rest = text.partition("\n")
     title: str | None = None
     published: str | None = None  # read by Article, with its precision (a date line is a day)
-    if match := _DATE_LINE.match(first):
-        published, title = match.group(1), match.group(2)
-    elif match := _EPOCH_LINE.match(first):
+    if (match := _DATE_LINE.match(first)) or (match := _EPOCH_LINE.match(first)):
         published, title = match.group(1), match.group(2)
     elif _looks_like_headline(first):
         title = first.strip()

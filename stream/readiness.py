@@ -42,7 +42,8 @@ class Readiness:
         self.app = app
         self.table = table
         self.assignments = 0
-        app.on_partitions_assigned.connect(self._on_assigned)
+        # Faust's signal typing wants a ``signal`` keyword the receiver takes through **kwargs.
+        app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
 
     async def _on_assigned(self, sender: Any, assigned: set[faust.types.TP], **kwargs: Any) -> None:
         self.assignments += 1
@@ -59,7 +60,8 @@ class Readiness:
             return ReadyState(ready=False, reason="waiting for the consumer group to assign partitions")
         if app.rebalancing:
             return ReadyState(ready=False, reason="rebalancing")
-        if app.in_recovery or not app.tables.recovery.completed.is_set():
+        # ``TableManagerT`` does not declare ``recovery``; the concrete TableManager has it.
+        if app.in_recovery or not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
             return ReadyState(ready=False, reason="recovering tables from their changelogs")
         return ReadyState(ready=True, reason="partitions assigned and tables recovered",
                           partitions=self.active_partitions())

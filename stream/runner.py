@@ -78,7 +78,7 @@ class WorkerProcess:
     def request(self, path: str, *, timeout: float = 2.0) -> tuple[int | None, bytes]:
         """(status, body) of a GET on the worker's web server; (None, b"") when it does not answer."""
         try:
-            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
