@@ -54,10 +54,13 @@ WORKDIR /var/lib/tollwatch
 # RocksDB table state; rebuilt from the changelog topics when lost.
 VOLUME ["/var/lib/tollwatch"]
 
-# Faust web server: /metrics for Prometheus.
+# Faust web server: /metrics for Prometheus, the read API (/incidents), and /ready.
 EXPOSE 6066
 
+# Healthy once /ready says 200: partitions assigned and tables recovered from their
+# changelogs (503 with the reason before, and while a rebalance restores partitions).
+
 HEALTHCHECK --interval=15s --timeout=10s --start-period=60s --retries=4 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/metrics' % os.environ.get('TOLLWATCH_WEB_PORT', '6066'), timeout=5)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('TOLLWATCH_WEB_PORT', '6066'), timeout=5)"]
 
 CMD ["tollwatch", "worker"]

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TOOLS  := .venv-tools
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast install tools system-deps bench eval clean
+.PHONY: demo test test-fast lint install tools system-deps bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ $(TOOLS)/.installed-stamp:
 tools: $(TOOLS)/.installed-stamp
 
 # Debian's prometheus gives promtool and a real Prometheus server for the integration test.
+# The tests start their own Prometheus on a free port; the package's service, which apt starts
+# on install, is stopped right after installing it, and nothing else: a Prometheus the user
+# runs is left alone.
 system-deps:
 	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then \
 		echo "installing Debian package prometheus (promtool, prometheus)"; \
@@ -31,14 +34,18 @@ system-deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 		$$SUDO service prometheus stop >/dev/null 2>&1 || true; \
-		$$SUDO pkill -x prometheus >/dev/null 2>&1 || true; \
 	fi
 
 demo: $(STAMP)
 	$(BIN)/tollwatch demo
 
-test: $(STAMP) tools system-deps
+test: $(STAMP) tools system-deps lint
 	$(BIN)/pytest -q -ra
+
+# Lint and types: configured in pyproject.toml ([tool.ruff], [tool.mypy]); both must be clean.
+lint: $(STAMP)
+	$(BIN)/ruff check stream tests
+	$(BIN)/mypy
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not integration and not prometheus"

@@ -177,7 +177,8 @@ def make_alert(
     )
     return Alert(
         alert_id=Alert.make_id(
-            event_key, kind.value, field, current, qualifier.value if qualifier else None, detail=id_detail(kind, sources)
+            event_key, kind.value, field, current, qualifier.value if qualifier else None,
+            detail=id_detail(kind, sources),
         ),
         event_key=event_key,
         incident=incident,

@@ -1,4 +1,4 @@
-"""The Faust app: topics, the incidents table, two thin agents, timers and web views.
+"""The Faust app: its settings, topics and the incidents table; the rest lives in its own module.
 
 Topology (each step's logic lives in a pure module; the agents only move messages)::
 
@@ -8,31 +8,43 @@ Topology (each step's logic lives in a pure module; the agents only move message
 
 The extraction stream is re-keyed by the incident's country before it reaches the table,
 as in faust's ``withdrawals`` example, so every article on one incident lands on one partition
-and the table (changelog-backed RocksDB) holds that incident's whole state.
+and the table (changelog-backed RocksDB) holds that incident's whole state: one
+:class:`~stream.incidents.IncidentBook` per country.
+
+Layout, after Faust's "Medium/Large projects" guide (one module per kind of component)::
+
+    stream/app.py        create_app(): the faust.App, the four topics, the incidents table
+    stream/agents.py     extract_articles, fold_incidents
+    stream/timers.py     request_expiry, report_gauges
+    stream/views.py      /incidents, /incidents/{event_key}, /partitions/..., /ready
+    stream/routing.py    which worker holds which incident (table routing for the views)
+    stream/readiness.py  what /ready answers (assignment, rebalance, table recovery)
+
+The guide creates the app at import time and lets autodiscovery import decorated modules.
+Here the app is built from :class:`~stream.config.Settings` (CLI flags and the environment;
+tests build apps with other settings), so :func:`create_app` builds the app, topics and table
+into :class:`Components` and calls each module's ``register(components)``: the same split,
+without import-time side effects or scanning the package.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.web import Request, Response, View
-from pydantic import ValidationError
 
-from stream import metrics
+from stream import agents, metrics, timers, views
 from stream.config import Settings
-from stream.incidents import IncidentBook, expire, fold, history, partition_key, summary
-from stream.models import Alert
-from stream.pipeline import ExpireRequest, ExtractionMessage, dead_letter, parse_internal, process_article
+from stream.incidents import IncidentBook
+from stream.readiness import Readiness
 
 logger = logging.getLogger(__name__)
 
-#: How often the lag and open-incident gauges are refreshed.
-LAG_INTERVAL_S = 5.0
 #: Changelog records (one incident book each) may be this large; matches the producer limit.
 MAX_TABLE_VALUE_BYTES = 8 * 1024 * 1024
 
@@ -42,13 +54,6 @@ def package_version() -> str:
         return version("tollwatch")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def _record_time(event: faust.types.EventT) -> dt.datetime:
-    timestamp = event.message.timestamp
-    if not timestamp:
-        return dt.datetime.now(dt.UTC)
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
 
 
 def _credentials(settings: Settings) -> faust.auth.Credentials | None:
@@ -66,8 +71,41 @@ def _credentials(settings: Settings) -> faust.auth.Credentials | None:
     return faust.SSLCredentials(ssl_context)
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Build the worker app for the given settings (the bootstrap address must be known)."""
+@dataclass(frozen=True)
+class Topics:
+    articles: faust.TopicT
+    extractions: faust.TopicT
+    alerts: faust.TopicT
+    dead_letter: faust.TopicT
+
+
+@dataclass
+class Components:
+    """What the agents, timers and views of one app share (``app.tollwatch``)."""
+
+    app: faust.App
+    settings: Settings
+    topics: Topics
+    incidents: faust.types.TableT[str, Any]
+    readiness: Readiness
+    #: Set by :func:`create_app`: (extract_articles, fold_incidents).
+    agents: tuple[faust.types.AgentT, faust.types.AgentT] | None = None
+    #: Set by :func:`create_app`: the timers' bodies by name (tests call them directly).
+    timers: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+
+    def local_books(self) -> list[IncidentBook]:
+        """The books of the partitions this worker is active for (Faust's table iteration skips
+        standby partitions)."""
+        return [IncidentBook.model_validate(stored) for stored in self.incidents.values()]
+
+
+def create_components(settings: Settings, *, prometheus: bool = True) -> Components:
+    """The app, its topics and table, with the agents, timers and views registered.
+
+    ``prometheus=False`` leaves out Faust's Prometheus sensor (and ``/metrics``): its collectors
+    register in the process-wide :data:`stream.metrics.REGISTRY`, so only one app per process
+    can have it (a worker builds one; unit tests build one per test).
+    """
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
@@ -82,20 +120,24 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         web_port=settings.web_port,
         web_host=settings.web_host,
+        # Other workers reach this one here when they route a read (stream.routing).
+        canonical_url=settings.advertised_url,
         web_in_thread=False,
         autodiscover=False,
         producer_max_request_size=MAX_TABLE_VALUE_BYTES,
         consumer_max_fetch_size=8 * 1024 * 1024,
     )
     metrics.initialise(package_version())
-    setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.REGISTRY, name_prefix="faust")
+    if prometheus:
+        setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.REGISTRY, name_prefix="faust")
 
-    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": settings.partitions}
-    articles_topic = app.topic(settings.topic_articles, **raw)
-    extractions_topic = app.topic(settings.topic_extractions, internal=True, **raw)
-    alerts_topic = app.topic(settings.topic_alerts, **raw)
-    dead_letter_topic = app.topic(settings.topic_dead_letter, **raw)
-
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw", "partitions": settings.partitions}
+    topics = Topics(
+        articles=app.topic(settings.topic_articles, **raw),
+        extractions=app.topic(settings.topic_extractions, internal=True, **raw),
+        alerts=app.topic(settings.topic_alerts, **raw),
+        dead_letter=app.topic(settings.topic_dead_letter, **raw),
+    )
     incidents = app.Table(
         "incidents",
         default=None,
@@ -105,143 +147,15 @@ def create_app(settings: Settings) -> faust.App:
         # A busy incident's book (capped histories) can outgrow Kafka's 1 MB default.
         extra_topic_configs={"max.message.bytes": str(MAX_TABLE_VALUE_BYTES)},
     )
+    components = Components(app=app, settings=settings, topics=topics, incidents=incidents,
+                            readiness=Readiness(app, table=incidents))
+    app.tollwatch = components  # type: ignore[attr-defined]  # the views find their state here
+    components.agents = agents.register(components)
+    components.timers = timers.register(components)
+    views.register(components)
+    return components
 
-    @app.agent(articles_topic)
-    async def extract_articles(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            result = process_article(
-                event.value,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                timestamp=_record_time(event),
-            )
-            if result is None:
-                continue
-            if isinstance(result, ExtractionMessage):
-                key = partition_key(result.extraction) or ""
-                await extractions_topic.send(key=key.encode(), value=result.model_dump_json().encode())
-            else:
-                logger.warning("dead letter (%s) at %s:%s: %s", result.reason, message.partition,
-                               message.offset, result.detail)
-                await dead_letter_topic.send(key=event.key, value=result.model_dump_json().encode())
 
-    @app.agent(extractions_topic)
-    async def fold_incidents(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            partition = (event.key or b"").decode("utf-8", errors="replace")
-            try:
-                message = parse_internal(event.value)
-            except ValidationError as err:
-                await _park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
-                continue
-            if isinstance(message, ExpireRequest):
-                _expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
-                continue
-            stored = incidents.get(partition)
-            book = IncidentBook.model_validate(stored) if stored else None
-            before = {state.event_key for state in book.incidents} if book else set()
-            try:
-                book, alerts = fold(
-                    book, message.extraction, partition=partition, received_at=message.article_timestamp
-                )
-            except Exception as err:  # noqa: BLE001 - one bad extraction must not stop every incident
-                logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
-                await _park(event, f"incident update failed: {type(err).__name__}: {err}")
-                continue
-            incidents[partition] = book.model_dump(mode="json")
-            for evicted in before - {state.event_key for state in book.incidents}:
-                metrics.drop_incident(evicted)
-            _publish_metrics(book)
-            now = dt.datetime.now(dt.UTC)
-            for alert in alerts:
-                await _emit(alert, now=now, article_time=message.article_timestamp)
-
-    async def _park(event: faust.types.EventT, detail: str) -> None:
-        """Dead-letter a record of the internal topic the fold stage could not use."""
-        message = event.message
-        letter = dead_letter("processing_error", detail, event.value or b"", topic=message.topic,
-                             partition=message.partition, offset=message.offset)
-        metrics.DEAD_LETTERS.labels(reason=letter.reason).inc()
-        await dead_letter_topic.send(key=event.key, value=letter.model_dump_json().encode())
-
-    async def _emit(alert: Alert, *, now: dt.datetime, article_time: dt.datetime) -> None:
-        alert = alert.model_copy(update={"emitted_at": now})
-        await alerts_topic.send(key=alert.event_key.encode(), value=alert.model_dump_json().encode())
-        metrics.ALERTS.labels(kind=alert.kind.value).inc()
-        metrics.ALERT_LATENCY_SECONDS.observe(max((now - article_time).total_seconds(), 0.0))
-        logger.info("alert %s", alert.headline)
-
-    def _publish_metrics(book: IncidentBook) -> None:
-        for state in book.incidents:
-            for former in state.former_keys:
-                metrics.drop_incident(former)
-            metrics.set_incident_figures(
-                state.event_key, state.label,
-                {field: figure.value for field, figure in state.figures.items()},
-            )
-
-    def _expire(partition: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
-        stored = incidents.get(partition)
-        if not stored:
-            return
-        book, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
-        for state in closed:
-            logger.info("incident %s closed after %s without articles", state.event_key, ttl)
-            metrics.drop_incident(state.event_key)
-            for former in state.former_keys:
-                metrics.drop_incident(former)
-        if not closed:
-            return
-        if book is None:
-            del incidents[partition]
-        else:
-            incidents[partition] = book.model_dump(mode="json")
-
-    @app.timer(interval=settings.expiry_interval_s)
-    async def request_expiry() -> None:
-        """Find idle incidents (read-only) and ask the fold agent to close them."""
-        now = dt.datetime.now(dt.UTC)
-        ttl = dt.timedelta(days=settings.incident_ttl_days)
-        for partition, stored in list(incidents.items()):
-            _, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
-            if closed:
-                request = ExpireRequest(now=now, ttl_seconds=ttl.total_seconds())
-                await extractions_topic.send(key=partition.encode(), value=request.model_dump_json().encode())
-
-    @app.timer(interval=LAG_INTERVAL_S)
-    async def report_gauges() -> None:
-        metrics.OPEN_INCIDENTS.set(len(_open_states()))
-        monitor = app.monitor
-        for tp, end in dict(monitor.tp_end_offsets).items():
-            read = monitor.tp_read_offsets.get(tp, -1)
-            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(max(end - read - 1, 0))
-
-    def _books() -> list[IncidentBook]:
-        return [IncidentBook.model_validate(stored) for stored in incidents.values()]
-
-    def _open_states() -> list[Any]:
-        return [state for book in _books() for state in book.incidents]
-
-    @app.page("/incidents")
-    class IncidentList(View):
-        async def get(self, request: Request) -> Response:
-            return self.json({"incidents": [summary(s) for s in _open_states()]})
-
-    @app.page("/incidents/{event_key}")
-    class IncidentDetail(View):
-        async def get(self, request: Request, event_key: str) -> Response:
-            for book in _books():
-                state = book.get(event_key)
-                if state is not None:
-                    return self.json(history(state))
-            return self.json({"error": f"no open incident {event_key!r} on this worker"}, status=404)
-
-    app.tollwatch_topics = {  # type: ignore[attr-defined]
-        "articles": articles_topic,
-        "extractions": extractions_topic,
-        "alerts": alerts_topic,
-        "dead_letter": dead_letter_topic,
-    }
-    return app
+def create_app(settings: Settings) -> faust.App:
+    """Build the worker app for the given settings (the bootstrap address must be known)."""
+    return create_components(settings).app

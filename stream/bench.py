@@ -36,7 +36,7 @@ def bench_extract(paths: list[Path], *, repeat: int = 20, out: TextIO) -> dict[s
             extract(article)
             samples.append((clock() - start) / 1000.0)
     samples.sort()
-    p99_index = min(len(samples) - 1, max(0, int(round(0.99 * len(samples))) - 1))
+    p99_index = min(len(samples) - 1, max(0, round(0.99 * len(samples)) - 1))
     result = {
         "articles": float(len(articles)),
         "median_us": statistics.median(samples),

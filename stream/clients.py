@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -27,6 +29,73 @@ logger = logging.getLogger(__name__)
 
 #: Partition that ``publish(ordered=True)`` writes to: one partition is Kafka's only total order.
 ORDERED_PARTITION = 0
+
+
+#: How long ``probe_bootstrap`` waits for a TCP connection before calling a broker unreachable.
+PROBE_TIMEOUT_S = 3.0
+
+
+class BrokerUnreachable(RuntimeError):
+    """No bootstrap address is set, or none of them accepts a connection; the message says what to do."""
+
+
+#: A Kafka ApiVersions v0 request (api key 18, correlation id 1, client id "tollwatch-probe"), size-prefixed.
+_API_VERSIONS_BODY = struct.pack(">hhih", 18, 0, 1, 15) + b"tollwatch-probe"
+_API_VERSIONS_REQUEST = struct.pack(">i", len(_API_VERSIONS_BODY)) + _API_VERSIONS_BODY
+
+
+def _probe_one(host: str, port: int, *, timeout: float, speak_kafka: bool) -> None:
+    """Connect and, for plaintext listeners, ask for the API versions: a port that accepts TCP
+    but does not answer in Kafka (a proxy, another service) must count as unreachable."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        if not speak_kafka:
+            return
+        sock.settimeout(timeout)
+        sock.sendall(_API_VERSIONS_REQUEST)
+        header = b""
+        while len(header) < 8:
+            chunk = sock.recv(8 - len(header))
+            if not chunk:
+                raise OSError("connection closed without a Kafka answer")
+            header += chunk
+        _size, correlation_id = struct.unpack(">ii", header)
+        if correlation_id != 1:
+            raise OSError("the answer is not Kafka's")
+
+
+def probe_bootstrap(settings: Settings, *, timeout: float = PROBE_TIMEOUT_S) -> str:
+    """Return the first bootstrap ``host:port`` where a Kafka broker answers within ``timeout``.
+
+    kafka-python retries an unreachable broker for its whole request timeout (30 s, or for
+    ever for a consumer), logging a warning each time; one short probe first turns that into
+    a one-line error.
+    """
+    hosts = settings.bootstrap_list
+    if not hosts:
+        raise BrokerUnreachable(
+            "no Kafka broker address: pass --bootstrap HOST:PORT or set KAFKA_BOOTSTRAP_SERVERS=HOST:PORT "
+            "(start a local broker with `tollwatch broker`, which prints the address)"
+        )
+    # Over TLS the handshake comes first; a TCP connect is all a raw socket can check there.
+    speak_kafka = not settings.security_protocol.endswith("SSL")
+    reasons: list[str] = []
+    for host_port in hosts:
+        host, _, port = host_port.rpartition(":")
+        if not host or not port.isdigit():
+            raise BrokerUnreachable(
+                f"bootstrap address {host_port!r} is not HOST:PORT: check --bootstrap / KAFKA_BOOTSTRAP_SERVERS"
+            )
+        try:
+            _probe_one(host.strip("[]"), int(port), timeout=timeout, speak_kafka=speak_kafka)
+            return host_port
+        except TimeoutError:
+            reasons.append(f"{host_port}: no answer")
+        except OSError as err:
+            reasons.append(f"{host_port}: {err.strerror or err}")
+    raise BrokerUnreachable(
+        f"no Kafka broker answers at {settings.bootstrap_servers} ({'; '.join(reasons)}; probe timeout {timeout:g}s): "
+        "check --bootstrap / KAFKA_BOOTSTRAP_SERVERS, or start one with `tollwatch broker`"
+    )
 
 
 def _common(settings: Settings) -> dict[str, object]:
@@ -54,6 +123,16 @@ def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
             created.append(topic)
         _check_partitions(admin, settings, [t for t in source_topics(settings) if t in existing])
         return created
+    finally:
+        admin.close()
+
+
+def changelog_topics(settings: Settings, *, timeout: float = 10.0) -> list[str]:
+    """The app's table changelog topics on the broker (Faust names them ``<app id>-<table>-changelog``)."""
+    admin = KafkaAdminClient(client_id="tollwatch-admin", request_timeout_ms=int(timeout * 1000), **_common(settings))
+    try:
+        prefix = f"{settings.app_id}-"
+        return sorted(t for t in admin.list_topics() if t.startswith(prefix) and t.endswith("-changelog"))
     finally:
         admin.close()
 
@@ -97,12 +176,14 @@ def aiokafka_producer(settings: Settings, **options: object) -> AIOKafkaProducer
 
 
 def publish(
-    settings: Settings, articles: Iterable[Article], *, ordered: bool = False, producer_: KafkaProducer | None = None
+    settings: Settings, articles: Iterable[Article], *, ordered: bool = True, producer_: KafkaProducer | None = None
 ) -> int:
     """Put articles on the articles topic, keyed by article id; returns how many were sent.
 
-    ``ordered=True`` writes every article to one partition so the worker sees them in the
-    order given (replays that must follow file order); otherwise the key spreads them.
+    ``ordered`` (the default) writes every article to one partition and waits for each to be
+    acknowledged before the next, so the worker sees them in the order given: a revision must
+    not overtake the report it revises. ``ordered=False`` lets the key spread them over the
+    partitions, for throughput, and the worker may then process them in any order.
     """
     own = producer_ is None
     prod = producer_ or producer(settings)
@@ -149,7 +230,10 @@ def _assigned_consumer(settings: Settings, topic: str, *, from_beginning: bool) 
     )
     partitions = consumer.partitions_for_topic(topic) or set()
     if not partitions:
-        raise RuntimeError(f"topic {topic!r} does not exist on {settings.bootstrap_servers}")
+        raise RuntimeError(
+            f"topic {topic!r} does not exist on {settings.bootstrap_servers}: start a worker there "
+            "(`tollwatch worker`), which creates the topics"
+        )
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)
     if from_beginning:
@@ -172,14 +256,23 @@ def tail(
     Once ``stop()`` is true the tail reads on to the topic's end as of that moment, then
     returns; ``stop=lambda: True`` reads what is there now.
     """
+    started_ms = time.time() * 1000
     consumer = _assigned_consumer(settings, topic, from_beginning=from_beginning)
     tps = list(consumer.assignment())
+    # tansu can report a partition's end one short after a multi-record batch, so "only new
+    # records" would begin with the last old one: a record at the first position that is
+    # older than this call is skipped (on Kafka that position holds only newer records).
+    first = {} if from_beginning else {tp: consumer.position(tp) for tp in tps}
     try:
         while True:
             stopping = stop()
             ends = consumer.end_offsets(tps) if stopping else None
             batches = consumer.poll(timeout_ms=poll_ms)
-            records = sorted((r for rs in batches.values() for r in rs), key=lambda r: (r.timestamp, r.offset))
+            records = sorted(
+                (r for tp, rs in batches.items() for r in rs
+                 if not (r.offset == first.get(tp) and r.timestamp < started_ms)),
+                key=lambda r: (r.timestamp, r.offset),
+            )
             for record in records:
                 yield record.value
             if ends is not None and all(consumer.position(tp) >= ends[tp] for tp in tps):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -23,6 +24,15 @@ class RedactedStr(str):
 
     def __repr__(self) -> str:
         return "'**********'"
+
+
+def default_data_dir(env: dict[str, str] | None = None) -> Path:
+    """Where table state lives when ``TOLLWATCH_DATA_DIR`` is unset: the user's state directory
+    (``$XDG_STATE_HOME/tollwatch``, else ``~/.local/state/tollwatch``), so a worker finds the same
+    state whatever directory it was started from."""
+    env = dict(os.environ if env is None else env)
+    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(base) / "tollwatch"
 
 
 class Settings(BaseModel):
@@ -44,7 +54,12 @@ class Settings(BaseModel):
     app_id: str = "tollwatch"
     web_port: int = 6066
     web_host: str = "0.0.0.0"
-    data_dir: Path = Path("var/tollwatch-data")
+    canonical_url: str | None = Field(
+        default=None,
+        description="How other workers reach this one's web server (table routing); "
+        "default http://<web host, or this host's name when it binds every address>:<web port>.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="RocksDB table state.")
     incident_ttl_days: float = Field(default=14.0, gt=0)
     expiry_interval_s: float = Field(default=60.0, gt=0, description="How often idle incidents are closed.")
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
@@ -69,7 +84,7 @@ class Settings(BaseModel):
         return self
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: dict[str, str] | None = None, /, **overrides: Any) -> Settings:
         env = dict(os.environ if env is None else env)
         mapping = {
             "bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
@@ -82,6 +97,7 @@ class Settings(BaseModel):
             "app_id": "TOLLWATCH_APP_ID",
             "web_port": "TOLLWATCH_WEB_PORT",
             "web_host": "TOLLWATCH_WEB_HOST",
+            "canonical_url": "TOLLWATCH_CANONICAL_URL",
             "data_dir": "TOLLWATCH_DATA_DIR",
             "incident_ttl_days": "TOLLWATCH_INCIDENT_TTL_DAYS",
             "expiry_interval_s": "TOLLWATCH_EXPIRY_INTERVAL",
@@ -96,6 +112,7 @@ class Settings(BaseModel):
             "ssl_keyfile": "KAFKA_SSL_KEYFILE",
         }
         values: dict[str, object] = {name: env[var] for name, var in mapping.items() if env.get(var)}
+        values.setdefault("data_dir", default_data_dir(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
 
@@ -109,6 +126,22 @@ class Settings(BaseModel):
             )
         hosts = [h.strip() for h in self.bootstrap_servers.split(",") if h.strip()]
         return ";".join(f"kafka://{h}" for h in hosts)
+
+    @property
+    def advertised_url(self) -> str:
+        """The URL this worker gives the other workers for its web server.
+
+        Faust's default (``http://<web_host>:<web_port>``) would advertise ``0.0.0.0`` when the
+        server binds every address, so two workers could neither reach each other nor tell
+        themselves apart; the host name stands in (in Docker Compose it is the container id,
+        which resolves on the compose network).
+        """
+        if self.canonical_url:
+            return self.canonical_url.rstrip("/")
+        host = self.web_host
+        if host in {"", "0.0.0.0", "::"}:  # compared, not bound
+            host = socket.gethostname()
+        return f"http://{host}:{self.web_port}"
 
     @property
     def bootstrap_list(self) -> list[str]:

@@ -121,7 +121,8 @@ def load_gold(path: Path) -> list[GoldRecord]:
     for where, raw in iter_json_objects(path.read_text(encoding="utf-8").splitlines(), name=str(path)):
         if not isinstance(raw.get("gold"), dict):
             raise EvalFileError(f"{where}: expected an object with a 'gold' object")
-        records.append(GoldRecord(article=article_from_record(raw, where=where), event=raw.get("event"), gold=raw["gold"]))
+        article = article_from_record(raw, where=where)
+        records.append(GoldRecord(article=article, event=raw.get("event"), gold=raw["gold"]))
     return records
 
 

@@ -263,6 +263,12 @@ def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Publish seeded hostile messages with good articles interleaved, wait for the worker to drain, "
         "and report dead letters per reason, losses, missing good articles, worker crashes and peak RSS. "
         "Starts an embedded broker and a worker unless --bootstrap is given. Exit 1 on a crash or a loss.",
+        epilog="""examples:
+  tollwatch fuzz                                # 10,000 messages through a fresh broker and worker
+  tollwatch fuzz --count 300 --no-10mb          # quick
+  tollwatch fuzz --seed 7 --json > fuzz.json    # another message set, machine-readable report
+  tollwatch fuzz --bootstrap H:P --worker-url http://H:6066 --worker-pid PID   # an existing stack""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--bootstrap", help="Kafka bootstrap host:port of a running stack (default: start one)")
     p.add_argument("--count", type=int, default=10_000, help="messages to publish (default 10000)")

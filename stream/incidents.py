@@ -598,8 +598,8 @@ def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor, publis
             logger.info("incident %s: kind %s sharpened to %s", state.event_key, desc.kind, incoming.kind)
         desc.kind = incoming.kind
     if incoming.date is not None and incoming.date_basis != "published":
-        day = incoming.date.isoformat()
-        state.date_votes[day] = state.date_votes.get(day, 0) + 1
+        voted = incoming.date.isoformat()
+        state.date_votes[voted] = state.date_votes.get(voted, 0) + 1
     if published is not None:
         day = published.date()
         state.latest_date = day if state.latest_date is None else min(state.latest_date, day)
@@ -828,7 +828,7 @@ def _alert_sources(state: IncidentState, spec: _AlertSpec) -> int | None:
     outlets that reported it in that role so far (1 for the first, even without a source)."""
     if spec.sources is not None or spec.kind not in _ROLE_KIND.values():
         return spec.sources
-    role = next(r for r, k in _ROLE_KIND.items() if k is spec.kind)
+    role: ResponsibilityRole = next(r for r in _ROLE_ORDER if _ROLE_KIND[r] is spec.kind)
     name = str(spec.current).casefold()
     entry = next((e for e in state.parties(role) if e.party.casefold() == name), None)
     return max(1, len(entry.sources)) if entry is not None else 1

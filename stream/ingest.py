@@ -55,13 +55,25 @@ def parse_plain_text(text: str, *, article_id: str, source: str | None = None) -
     first, _, _rest = text.partition("\n")
     title: str | None = None
     published: str | None = None  # read by Article, with its precision (a date line is a day)
-    if match := _DATE_LINE.match(first):
-        published, title = match.group(1), match.group(2)
-    elif match := _EPOCH_LINE.match(first):
+    if (match := _DATE_LINE.match(first)) or (match := _EPOCH_LINE.match(first)):
         published, title = match.group(1), match.group(2)
     elif _looks_like_headline(first):
         title = first.strip()
     return Article(id=article_id, title=title, text=text, published=published, source=source)
+
+
+def _validation_reason(err: ValidationError) -> str:
+    """One line a user can act on, instead of pydantic's multi-line report."""
+    parts = []
+    for e in err.errors()[:3]:
+        field = ".".join(str(p) for p in e["loc"]) or "<root>"
+        if field == "text" and e["type"] == "string_too_short":
+            parts.append("no article text (empty file or empty 'text')")
+        elif field == "text" and e["type"] == "string_too_long":
+            parts.append(f"text is {len(e['input'])} characters; the limit is {e['ctx']['max_length']}")
+        else:
+            parts.append(f"{field}: {e['msg']}")
+    return "; ".join(parts)
 
 
 def article_from_record(record: dict, *, where: str) -> Article:
@@ -69,7 +81,7 @@ def article_from_record(record: dict, *, where: str) -> Article:
     try:
         return Article.model_validate(record)
     except ValidationError as err:
-        raise ArticleFileError(f"{where}: not a valid article: {err}") from err
+        raise ArticleFileError(f"{where}: not a valid article: {_validation_reason(err)}") from err
 
 
 def iter_json_objects(lines: Iterable[str], *, name: str) -> Iterator[tuple[str, dict]]:
@@ -100,9 +112,27 @@ def _is_jsonl(path: Path, text: str) -> bool:
 
 def load_text(text: str, *, name: str, article_id: str) -> list[Article]:
     """Articles from the content of one file (or stdin) named ``name``."""
+    if not text.strip():
+        raise ArticleFileError(f"{name}: empty file, no article in it")
     if _is_jsonl(Path(name), text):
         return list(iter_jsonl(text.splitlines(), name=name))
-    return [parse_plain_text(text, article_id=article_id)]
+    try:
+        return [parse_plain_text(text, article_id=article_id)]
+    except ValidationError as err:
+        raise ArticleFileError(f"{name}: not a valid article: {_validation_reason(err)}") from err
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[str | Path]:
+    """The files the arguments name, in order: a directory contributes its files in name order,
+    ``-`` (standard input) stays as it is."""
+    files: list[str | Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if str(raw) != "-" and path.is_dir():
+            files.extend(expand_paths(sorted(p for p in path.iterdir() if p.is_file())))
+        else:
+            files.append(raw)
+    return files
 
 
 def load_articles(paths: Iterable[str | Path]) -> list[Article]:
@@ -111,19 +141,23 @@ def load_articles(paths: Iterable[str | Path]) -> list[Article]:
     A directory contributes its files in name order.
     """
     articles: list[Article] = []
-    for raw in paths:
-        if str(raw) == "-":
-            articles.extend(load_text(sys.stdin.read(), name="<stdin>", article_id="stdin"))
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            articles.extend(load_articles(sorted(p for p in path.iterdir() if p.is_file())))
-            continue
-        if not path.exists():
-            raise ArticleFileError(f"{path}: no such file")
-        text = path.read_text(encoding="utf-8", errors="replace")
-        articles.extend(load_text(text, name=str(path), article_id=path.stem))
+    for raw in expand_paths(paths):
+        articles.extend(load_file(raw))
     return articles
+
+
+def load_file(raw: str | Path) -> list[Article]:
+    """The articles of one file (``-``: standard input); ArticleFileError names the file."""
+    if str(raw) == "-":
+        return load_text(sys.stdin.read(), name="<stdin>", article_id="stdin")
+    path = Path(raw)
+    if not path.exists():
+        raise ArticleFileError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as err:
+        raise ArticleFileError(f"{path}: cannot read it: {err.strerror or err}") from err
+    return load_text(text, name=str(path), article_id=path.stem)
 
 
 def sort_by_published(articles: list[Article]) -> list[Article]:

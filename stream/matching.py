@@ -132,7 +132,7 @@ def _geo(article: Profile, incident: Profile, family: str) -> tuple[float, str] 
         return w["near"], f"{best:.0f} km apart"
     if best <= far:
         return w["close"], f"{best:.0f} km apart"
-    capitals = {article.capital, incident.capital} - {None}
+    capitals = {c for c in (article.capital, incident.capital) if c is not None}
     names = {p.name.casefold() for p in (*article.places, *incident.places)}
     if any(c.casefold() in names for c in capitals):
         # Dispatches are filed from the capital and officials speak there: a capital against a
@@ -158,7 +158,8 @@ def _dates(article: Profile, incident: Profile, family: str) -> tuple[float, str
             return None
         if gap > exact_limit:
             return w["conflict"], f"dates {gap} days apart"
-        return (w["same_day"] if gap == 0 else w["next_day"] if gap == 1 else w["near_days"]), f"dates {gap} day(s) apart"
+        part = w["same_day"] if gap == 0 else w["next_day"] if gap == 1 else w["near_days"]
+        return part, f"dates {gap} day(s) apart"
     bounded = [(d, b) for d, b in ((article.date, incident.latest), (incident.date, article.latest)) if d and b]
     if bounded:
         date, latest = bounded[0]

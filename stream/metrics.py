@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-OUTCOMES = ("extracted", "no_figure", "dead_lettered")
+OUTCOMES = ("extracted", "no_figure", "unsupported_language", "dead_lettered")
 DEAD_LETTER_REASONS = ("invalid_json", "invalid_article", "too_large", "not_utf8", "processing_error")
 
 ARTICLES = Counter(

@@ -1,9 +1,10 @@
 """The per-message steps of the worker as plain functions, so bad input is tested without Kafka.
 
 ``process_article`` turns the raw bytes of one ``articles`` record into either an
-``ExtractionMessage`` to forward, a ``DeadLetter`` to park, or ``None`` (valid article that
-names no incident). It never raises for anything the payload contains: a worker must not die
-on one bad message, and nothing may be dropped silently.
+``ExtractionMessage`` to forward, a ``DeadLetter`` to park, or ``None`` (a valid article that
+names no incident, or one not in English, counted ``unsupported_language``). It never raises
+for anything the payload contains: a worker must not die on one bad message, and nothing may
+be dropped silently.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import datetime as dt
 import json
 import logging
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from stream import metrics
 from stream.extract import extract
+from stream.extract.language import unsupported_language
 from stream.incidents import IncidentBook, fold, partition_key
 from stream.models import MAX_TEXT_CHARS, Alert, Article, DeadLetter, Extraction
 
@@ -84,7 +86,7 @@ def parse_article(
     payload: bytes | None, *, topic: str, partition: int | None = None, offset: int | None = None
 ) -> Article | DeadLetter:
     """Validate one raw record as an Article, or say precisely why it is not one."""
-    where = {"topic": topic, "partition": partition, "offset": offset}
+    where: dict[str, Any] = {"topic": topic, "partition": partition, "offset": offset}
     if payload is None:
         return dead_letter("invalid_article", "empty record (no value)", b"", **where)
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -141,10 +143,16 @@ def process_article(
         metrics.ARTICLES.labels(outcome="dead_lettered").inc()
         metrics.DEAD_LETTERS.labels(reason=parsed.reason).inc()
         return parsed
+    reason = unsupported_language(parsed.language, parsed.text)
+    if reason is not None:
+        # The rules read English only: say so, rather than count it as an article without a figure.
+        logger.info("article %s not extracted: %s; only English is supported", parsed.id, reason)
+        metrics.ARTICLES.labels(outcome="unsupported_language").inc()
+        return None
     started = time.perf_counter()
     try:
         extraction = extract(parsed)
-    except Exception as err:  # noqa: BLE001 - an extractor bug must park the article, not kill the worker
+    except Exception as err:
         logger.exception("extractor failed on article %s", parsed.id)
         metrics.ARTICLES.labels(outcome="dead_lettered").inc()
         metrics.DEAD_LETTERS.labels(reason="processing_error").inc()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +36,8 @@ class WorkerProcess:
         self.web_port = web_port or free_port()
         self.env = env or {}
         self._process: subprocess.Popen[bytes] | None = None
+        #: Every distinct ``/ready`` status seen while starting, in order (e.g. [503, 200]).
+        self.ready_statuses: list[int] = []
 
     @property
     def url(self) -> str:
@@ -65,22 +68,37 @@ class WorkerProcess:
         return self
 
     def _wait_ready(self, *, timeout: float) -> None:
+        """Until ``/ready`` says 200: partitions assigned and tables recovered, not merely the web
+        server up (it answers before the worker has joined its consumer group)."""
         deadline = time.monotonic() + timeout
+        last = "no answer"
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise RuntimeError(f"worker exited with code {self._process.returncode}:\n{self.log_tail()}")
-            if self.get("/metrics") is not None:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"worker web server did not answer within {timeout:.0f}s:\n{self.log_tail()}")
+            status, body = self.request("/ready")
+            if status is not None:
+                if not self.ready_statuses or self.ready_statuses[-1] != status:
+                    self.ready_statuses.append(status)
+                last = f"{status} {body.decode(errors='replace')}"
+                if status == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"worker was not ready within {timeout:.0f}s (last /ready: {last}):\n{self.log_tail()}")
+
+    def request(self, path: str, *, timeout: float = 2.0) -> tuple[int | None, bytes]:
+        """(status, body) of a GET on the worker's web server; (None, b"") when it does not answer."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+        except OSError:
+            return None, b""
 
     def get(self, path: str, *, timeout: float = 2.0) -> bytes | None:
-        """Body of a GET on the worker's web server, or None when it does not answer (yet)."""
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:  # noqa: S310 - loopback
-                return response.read()
-        except OSError:
-            return None
+        """Body of a successful GET on the worker's web server, or None (no answer, or an error status)."""
+        status, body = self.request(path, timeout=timeout)
+        return body if status is not None and status < 400 else None
 
     def stop(self, *, timeout: float = 20.0) -> None:
         process, self._process = self._process, None

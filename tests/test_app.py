@@ -79,22 +79,6 @@ def test_bad_input_is_dead_lettered_and_good_articles_survive(stack: LocalStack)
     assert 'tollwatch_articles_total{outcome="dead_lettered"} 3.0' in metrics_text
 
 
-def test_two_workers_share_partitions_without_duplicate_alerts(stack: LocalStack, corpus_path: Path) -> None:
-    second = stack.new_worker(name="worker-b").start()
-    try:
-        publish_and_drain(stack, load_articles([corpus_path]))
-        got = alerts(stack)
-        assert got and len({a.alert_id for a in got}) == len(got)
-        assert stack.worker is not None
-        held = [json.loads(w.get("/incidents") or b"{}")["incidents"] for w in (stack.worker, second)]
-        assert all(held), "one worker holds no incident: the partitions were not shared"
-        keys = [{k for i in h for k in (i["event_key"], *i["former_keys"])} for h in held]
-        assert not keys[0] & keys[1], "an incident is held by both workers"
-        assert {a.event_key for a in got} <= keys[0] | keys[1]  # alerts may carry a former (undated) key
-    finally:
-        second.stop()
-
-
 def test_garbage_on_the_internal_topic_is_dead_lettered(stack: LocalStack) -> None:
     from stream.clients import producer
 

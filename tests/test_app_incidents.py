@@ -9,7 +9,7 @@ import pytest
 
 from stream.models import Alert, AlertKind, Article
 from stream.runner import LocalStack
-from tests.helpers import alerts, drain, publish_and_drain
+from tests.helpers import alerts, publish_and_drain
 
 pytestmark = pytest.mark.integration
 

@@ -62,7 +62,8 @@ def test_missing_file_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_schema_exports_every_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", "alert"]) == 0
-    alert_schema = json.loads(capsys.readouterr().out)["alert"]
+    alert_schema = json.loads(capsys.readouterr().out)
+    assert alert_schema["title"] == "Alert"
     assert {"alert_id", "event_key", "kind", "previous", "current", "evidence", "headline"} <= set(
         alert_schema["properties"]
     )
@@ -138,6 +139,9 @@ def test_subscribe_filters_by_min_sources(monkeypatch: pytest.MonkeyPatch, capsy
         return [a.model_dump_json().encode() for a in stream_of_alerts]
 
     monkeypatch.setattr("stream.clients.tail", fake_tail)
+    monkeypatch.setattr("stream.clients.probe_bootstrap", lambda settings: "127.0.0.1:9092")
+    monkeypatch.setattr("stream.clients.ensure_topics", lambda settings: [])
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
     def shown(*flags: str) -> list[str]:
         assert main(["subscribe", "--json", *flags]) == 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ def test_date_and_timestamp_lines_match_published(hs: HoldoutSet, rec: dict[str,
         assert rec["published"] == m.group(1)
     m = re.match(r"(\d{10}) ", text)
     if m:
-        stamp = datetime.fromtimestamp(int(m.group(1)), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert rec["published"] == stamp
 
 

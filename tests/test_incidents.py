@@ -337,7 +337,7 @@ def test_month_precision_lower_figure_is_not_a_conflict() -> None:
     # Read as 1 May 00:00 it would fall 3 h after the 30 April 21:00 report: inside the window.
     april_30 = dt.datetime(2031, 4, 30, 21, 0, tzinfo=dt.UTC)
     undated = PLACE.model_copy(update={"date": None})
-    book, alerts = run(
+    _, alerts = run(
         [article("a1", at=april_30, killed=fig(40), incident=undated),
          article("a2", at=MAY, source="beta.example", killed=fig(30), incident=undated)],
         received_at=april_30 + hours(4),

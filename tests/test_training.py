@@ -31,7 +31,7 @@ def corpora() -> list:
     return training.load_corpora(training.DEFAULT_CORPORA)
 
 
-def test_retraining_reproduces_the_shipped_models(corpora: list) -> None:  # noqa: ARG001 (skip guard)
+def test_retraining_reproduces_the_shipped_models(corpora: list) -> None:
     fresh = training.train(training.DEFAULT_CORPORA)
     assert fresh.dumps() == scoring.bundled_path().read_text(encoding="utf-8"), (
         "stream/extract/data/models.json is stale: run 'tollwatch train' and commit it"

@@ -161,7 +161,7 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
             day = int(m.group("day"))
             year_text = m.group("year")
             year = int(year_text) if year_text else (published.year if published else year_hint)
-            if year is None or not year_text and published is None:
+            if year is None or (not year_text and published is None):
                 continue
             if year is None:
                 continue
@@ -182,9 +182,9 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
             found.append(DateMention(published - dt.timedelta(days=back), sentence.index, m.start(), 0.8, m.end()))
     if published is not None and lexicon.contains_any(lowered, _HOLIDAY_TRIGGERS):
         for m in rules.holiday.finditer(text):
-            day = holiday_on_or_before(rules.holidays[m.group("holiday").lower()], published)
-            if day is not None:
-                found.append(DateMention(day, sentence.index, m.start(), 0.85, m.end()))
+            named = holiday_on_or_before(rules.holidays[m.group("holiday").lower()], published)
+            if named is not None:
+                found.append(DateMention(named, sentence.index, m.start(), 0.85, m.end()))
     if published is not None and lexicon.contains_any(lowered, _RELATIVE_TRIGGERS):
         for m in rules.relative.finditer(text):
             offset = rules.relative_days[m.group("rel").lower()]
@@ -196,6 +196,12 @@ def find_dates(sentence: Sentence, *, published: dt.date | None, year_hint: int 
 #: dated article are background (anniversaries, earlier attacks).
 MAX_DATE_AGE = dt.timedelta(days=120)
 _DATE_TAIL = re.compile(r"[\w ,.]*")
+
+
+def _date_tail(text: str, start: int) -> str:
+    """The words running on from a date ("3, 2024, at ..."): the pattern matches the empty string too."""
+    found = _DATE_TAIL.match(text, start)
+    return found.group(0).rstrip(" ,.") if found else ""
 #: "Tuesday, after", "Jan. 31, a day after the blast": the date of a later day than the incident's.
 _AFTER_DATE = re.compile(r"^\W*(?:\w+\W+){0,2}(?:after|following|since)\b", re.IGNORECASE)
 #: A full date with its year closing the sentence after a comma or "on": the style of photo
@@ -243,7 +249,7 @@ def scored_dates(
                 continue
             end = (
                 mention.end if mention.end >= 0
-                else mention.start + 1 + len(_DATE_TAIL.match(text, mention.start + 1).group(0).rstrip(" ,."))
+                else mention.start + 1 + len(_date_tail(text, mention.start + 1))
             )
             before = text[max(0, mention.start - 50):mention.start]
             after = text[end:end + 30]

@@ -268,17 +268,15 @@ def _nearest_toll_field(text: str, position: int, rules: _Rules) -> str | None:
 
 def _is_count(text: str, number: NumberMention, left: str, window: str, rules: _Rules) -> bool:
     """False for years, dates, ages, ordinals, units and labels."""
-    if not number.is_word and _YEARLIKE.match(number.text) and not rules.right_terms.match(window.lstrip()):
-        if not _COUNTED_PEOPLE.match(window):
-            return False
+    if (not number.is_word and _YEARLIKE.match(number.text) and not rules.right_terms.match(window.lstrip())
+            and not _COUNTED_PEOPLE.match(window)):
+        return False
     around = text[max(0, number.start - 12):number.end + 16].lower()
     if lexicon.contains_any(around, _MONTH_STEMS) and (
         rules.month_adjacent.search(left[-12:]) or rules.month_adjacent.match(text[number.end:number.end + 16])
     ):
         return False
-    if rules.unit_first.match(window) or rules.non_count_left.search(left[-14:]):
-        return False
-    return True
+    return not (rules.unit_first.match(window) or rules.non_count_left.search(left[-14:]))
 
 
 def _is_forecast(left: str) -> bool:
@@ -369,7 +367,7 @@ def _context(sentence: Sentence, number: NumberMention, masked: str, following: 
     window = _window(text if inside else masked, number, following)
     left_full = text[: number.start]
     qual_match = rules.qualifier.search(left_full[-40:])
-    qualifier = Qualifier(qual_match.lastgroup) if qual_match else Qualifier.EXACT
+    qualifier = Qualifier(qual_match.lastgroup) if qual_match and qual_match.lastgroup else Qualifier.EXACT
     if number.plus and qualifier is Qualifier.EXACT:  # "2,000-plus"
         qualifier = Qualifier.AT_LEAST
     left = left_full[: len(left_full) - len(qual_match.group(0))] if qual_match else left_full

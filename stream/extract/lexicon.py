@@ -23,7 +23,9 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _DATA_PACKAGE = "stream.extract.data"
-_NAMES: tuple[str, ...] = ("text", "numbers", "casualties", "responsibility", "incident", "gazetteer", "matching")
+_NAMES: tuple[str, ...] = (
+    "text", "numbers", "casualties", "responsibility", "incident", "gazetteer", "matching", "language"
+)
 
 
 class LexiconError(ValueError):
@@ -180,7 +182,7 @@ def first_characters(fragment: str) -> frozenset[str] | None:
     bars, closing = structure
     if bars:
         chars: set[str] = set()
-        for start, end in zip([-1, *bars], [*bars, len(fragment)]):
+        for start, end in zip([-1, *bars], [*bars, len(fragment)], strict=True):
             alternative = first_characters(fragment[start + 1:end])
             if alternative is None:
                 return None

@@ -10,11 +10,13 @@ names inside longer proper names, or places blamed or denying ("Kyiv denied any 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -133,8 +135,9 @@ def gazetteer() -> Gazetteer:
     for key, country in (*countries.items(), *demonyms.items()):
         keys_of[country].add(key)
     kinds: dict[str, str] = {}
-    for kind, names in (("demonym", demonyms), ("city", cities), ("country", countries)):
-        kinds.update(dict.fromkeys(names, kind))  # later wins: country over city over demonym
+    named: tuple[tuple[str, Iterable[str]], ...] = (("demonym", demonyms), ("city", cities), ("country", countries))
+    for kind, entries in named:
+        kinds.update(dict.fromkeys(entries, kind))  # later wins: country over city over demonym
     logger.info("gazetteer loaded: %d city names, %d country names", len(cities), len(countries))
     return Gazetteer(
         cities=cities,
@@ -239,7 +242,9 @@ def _sentence_start(text: str, position: int) -> bool:
     return text[:position].strip() == ""
 
 
-_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|outside|city of|town of|capital,?|village of|province of)\s+(?:the\s+)?$", re.I)
+_LOCATIVE_BEFORE = re.compile(
+    r"\b(?:in|at|near|outside|city of|town of|capital,?|village of|province of)\s+(?:the\s+)?$", re.I
+)
 _LOCATIVE_AFTER = re.compile(r"^(?:'s\b|,\s+[A-Z])")
 _EVENT_AFTER = re.compile(
     r"^(?:'s)?(?:\s+[A-Z][\w'-]*){0,2}\s+(?:\w+\s+)?(?:attacks?|bombings?|blasts?|explosions?|shootings?|massacre|"
@@ -383,7 +388,7 @@ def _bound_countries(text: str, found: list[PlaceMention]) -> list[tuple[str, st
     city name more surely than a country named elsewhere in the article."""
     gaz = gazetteer()
     pairs: list[tuple[str, str]] = []
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in itertools.pairwise(found):
         between = text[a.end:b.start]
         if a.kind == "city" and b.kind == "country" and _CITY_THEN_COUNTRY.match(between):
             pairs.append((a.key, gaz.countries[b.key]))
@@ -471,7 +476,8 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
             # never names, while it names others: not the incident's city.
             del votes.cities[key]
             continue
-        resolved[key] = _choose_city(options, stated, bound.get(key, set()), [r for r in references if r not in options])
+        others = [r for r in references if r not in options]
+        resolved[key] = _choose_city(options, stated, bound.get(key, set()), others)
     country_total: dict[str, float] = defaultdict(float, stated)
     for key, score in votes.cities.items():
         country_total[resolved[key].country] += score
@@ -479,8 +485,8 @@ def locate(doc: Document, *, skip: frozenset[int], kinds: dict[int, list[str]]) 
         return Place(None, None, frozenset(), frozenset(), tuple(mentions))
     country = max(country_total, key=lambda c: (country_total[c], stated.get(c, 0), c))
     in_country = {k: s for k, s in votes.cities.items() if resolved[k].country == country}
-    city_key = max(in_country, key=lambda k: (in_country[k], resolved[k].population)) if in_country else None
-    city = resolved[city_key].name if city_key else None
-    city_keys = frozenset(k for k, c in resolved.items() if city is not None and c == resolved[city_key])
+    best_key = max(in_country, key=lambda k: (in_country[k], resolved[k].population)) if in_country else None
+    chosen = resolved[best_key].name if best_key else None
+    best_keys = frozenset(k for k, c in resolved.items() if best_key is not None and c == resolved[best_key])
     country_keys = gaz.country_keys.get(country, frozenset())
-    return Place(city, country, city_keys, country_keys, tuple(mentions), resolved[city_key] if city_key else None)
+    return Place(chosen, country, best_keys, country_keys, tuple(mentions), resolved[best_key] if best_key else None)

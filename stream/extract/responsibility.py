@@ -106,7 +106,7 @@ def _group_triggers(cues_by_trigger: dict[str, tuple[int, ...]]) -> tuple[_Trigg
         by_start.setdefault(trigger[:3], []).append(trigger)
     groups = []
     for triggers in by_start.values():
-        key = os.path.commonprefix(triggers)
+        key = os.path.commonprefix(triggers)  # noqa: RUF071 - a character prefix is what the trigger index wants
         groups.append(
             _TriggerGroup(
                 key=key,
@@ -675,7 +675,8 @@ def _hits(doc: Document, scope: Scope) -> list[_Hit]:
                 denial_at[h.party] = min(denial_at.get(h.party, h.cue_start), h.cue_start)
         hits.extend(
             h for h in found
-            if not (h.role == "suspected" and h.cue >= 0 and h.cue_start >= denial_at.get(h.party, len(h.sentence.text)))
+            if not (h.role == "suspected" and h.cue >= 0
+                    and h.cue_start >= denial_at.get(h.party, len(h.sentence.text)))
         )
     return hits
 
@@ -795,7 +796,9 @@ def party_candidates(doc: Document, scope: Scope) -> list[PartyCandidate]:
             channel=channel,
             broader=any(_is_broader(party, o) for (o, r) in grouped if r == role),
         )
-        candidates.append(PartyCandidate(party, role, features, best.sentence.text, channel, best.sentence.index, group))
+        candidates.append(
+            PartyCandidate(party, role, features, best.sentence.text, channel, best.sentence.index, group)
+        )
     return candidates
 
 

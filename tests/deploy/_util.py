@@ -95,8 +95,8 @@ def load_yaml(path: Path) -> Any:
         )
         if proc.returncode != 0:
             if "No module named" in proc.stderr:
-                raise YamlUnavailable("no YAML library in the tool venv: " + INSTALL_HINT_TOOLS)
-            raise ValueError(f"cannot parse {path}: {proc.stderr.strip()}")
+                raise YamlUnavailable("no YAML library in the tool venv: " + INSTALL_HINT_TOOLS) from None
+            raise ValueError(f"cannot parse {path}: {proc.stderr.strip()}") from None
         return json.loads(proc.stdout)
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)

@@ -35,9 +35,10 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 # ---------------------------------------------------------------------------
 # The worker's metric families (see the project issue "metrics").  Names are

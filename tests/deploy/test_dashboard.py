@@ -72,7 +72,7 @@ def test_dashboard_shows_every_family() -> None:
 def test_every_query_parses_with_promtool(promtool_path: str) -> None:
     located = dashboard_exprs(DASHBOARD_JSON)
     assert len(located) >= 15
-    proc = promtool_check_exprs(promtool_path, {l.where: l.expr for l in located})
+    proc = promtool_check_exprs(promtool_path, {loc.where: loc.expr for loc in located})
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -68,7 +68,8 @@ def test_state_volume_port_and_command() -> None:
     assert last("EXPOSE").split() == ["6066"]
     assert re.search(r"TOLLWATCH_WEB_PORT=6066\b", envs)
     assert json.loads(last("CMD")) == ["tollwatch", "worker"]
-    assert "/metrics" in last("HEALTHCHECK")
+    # Healthy means ready (partitions assigned, tables recovered), not merely listening.
+    assert "/ready" in last("HEALTHCHECK") and "/metrics" not in last("HEALTHCHECK")
 
 
 def test_compose_uses_the_image_data_dir(yaml_loader) -> None:

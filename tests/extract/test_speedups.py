@@ -29,9 +29,7 @@ SENTENCES = [
     "Nick Martin, 32, said the gunmen opened fire outside the Bataclan in Paris.",
 ]
 LEXICONS = ("casualties", "incident", "responsibility", "text")
-WORDS = sorted({w for name in LEXICONS for w in re.findall(r"[A-Za-z']+", str(lexicon.load(name)))}) + [
-    "20", "1,200", "2019", "7.8", ",", ";", ".", ":", "(", ")", "-", "'s", "al-", "ash-", "_", "$", "Kerman", "Iran",
-]
+WORDS = [*sorted({w for name in LEXICONS for w in re.findall(r"[A-Za-z']+", str(lexicon.load(name)))}), "20", "1,200", "2019", "7.8", ",", ";", ".", ":", "(", ")", "-", "'s", "al-", "ash-", "_", "$", "Kerman", "Iran"]
 
 
 def random_texts(seed: int, count: int, pieces: list[str] = WORDS) -> list[str]:
@@ -149,7 +147,7 @@ def patterns(obj: object) -> Iterator[tuple[str, re.Pattern[str]]]:
     [figure_mentions._rules, dates._date_rules, scope._scope_rules, responsibility._rules, text._captions],
     ids=lambda f: f"{f.__module__}.{f.__name__}",
 )
-def test_ascii_rule_variants_match_as_unicode_ones(build) -> None:  # noqa: ANN001 - a cached builder
+def test_ascii_rule_variants_match_as_unicode_ones(build) -> None:
     unicode_rules, ascii_rules = dict(patterns(build(False))), dict(patterns(build(True)))
     assert unicode_rules.keys() == ascii_rules.keys()
     assert any(p.flags & re.ASCII for p in ascii_rules.values())
@@ -182,7 +180,7 @@ def test_party_dispatch_matches_the_flat_alternation() -> None:
         r"(?<![\w.-])(?=[A-Z]|al[- ]|ash[- ])" + lexicon.alternation(fragments, guard=False) + r"(?![\w-]|\.\w)"
     )
     assert source.startswith("(?:A(?<!")  # the dispatch form is in use
-    pieces = re.findall(r"[A-Za-z']+", " ".join(fragments)) + ["al-", "Al ", "ash-", "-", ".", "'s", "US", "U.S."]
+    pieces = [*re.findall(r"[A-Za-z']+", " ".join(fragments)), "al-", "Al ", "ash-", "-", ".", "'s", "US", "U.S."]
     texts = SENTENCES + random_texts(4, 3000, pieces)
     dispatch = responsibility._parties().pattern
     for t in texts + [t.lower() for t in texts] + [t.upper() for t in texts]:
@@ -266,7 +264,7 @@ def test_word_before_matches_the_regex() -> None:
 def test_scope_triggers_are_in_every_match(regex: str, triggers: str) -> None:
     rules = scope._scope_rules()
     pattern, words = getattr(rules, regex), getattr(rules, triggers)
-    pieces = re.findall(r"[A-Za-z]+", pattern.pattern) + ["since", "in", "the", "past", "a", ",", "2019"]
+    pieces = [*re.findall(r"[A-Za-z]+", pattern.pattern), "since", "in", "the", "past", "a", ",", "2019"]
     found = 0
     for t in sample_texts(7, 3000) + random_texts(8, 12000, pieces):
         for m in pattern.finditer(t):

@@ -1,0 +1,158 @@
+"""The two agents: ``extract_articles`` and ``fold_incidents`` (see :mod:`stream.app` for the topology).
+
+They only move messages: extraction is :func:`stream.pipeline.process_article`, incident state
+is :func:`stream.incidents.fold` / :func:`stream.incidents.expire`. What is left here is what
+needs the stream: the record's partition, offset and timestamp, the table, and the sends.
+
+The agent bodies are methods of :class:`IncidentAgents` (one instance per app, holding the
+app's topics and table) rather than module-level functions decorated at import time, because
+the app is built per settings by :func:`stream.app.create_app`. Unit tests drive them with
+Faust's ``agent.test_context()`` and the memory store (tests/test_agents.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+import faust
+from pydantic import ValidationError
+
+from stream import metrics
+from stream.incidents import IncidentBook, expire, fold, partition_key
+from stream.models import Alert
+from stream.pipeline import (
+    ExpireRequest,
+    ExtractionMessage,
+    dead_letter,
+    parse_internal,
+    process_article,
+)
+
+if TYPE_CHECKING:
+    from stream.app import Components
+
+logger = logging.getLogger(__name__)
+
+
+def record_time(event: faust.types.EventT) -> dt.datetime:
+    """The Kafka record timestamp (stable across replays); now when the record has none."""
+    timestamp = event.message.timestamp
+    if not timestamp:
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+
+
+class IncidentAgents:
+    """The agents' bodies and the helpers they share, bound to one app's topics and table."""
+
+    def __init__(self, components: Components) -> None:
+        self.topics = components.topics
+        self.incidents = components.incidents
+
+    async def extract_articles(self, stream: faust.StreamT) -> None:
+        """articles -> extractions re-keyed by partition key (country), or the dead-letter topic."""
+        async for event in stream.events():
+            message = event.message
+            result = process_article(
+                event.value,
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                timestamp=record_time(event),
+            )
+            if result is None:
+                continue
+            if isinstance(result, ExtractionMessage):
+                key = partition_key(result.extraction) or ""
+                await self.topics.extractions.send(key=key.encode(), value=result.model_dump_json().encode())
+            else:
+                logger.warning("dead letter (%s) at %s:%s: %s", result.reason, message.partition,
+                               message.offset, result.detail)
+                await self.topics.dead_letter.send(key=event.key, value=result.model_dump_json().encode())
+
+    async def fold_incidents(self, stream: faust.StreamT) -> None:
+        """extractions -> the country's IncidentBook in the table, and alerts."""
+        async for event in stream.events():
+            partition = (event.key or b"").decode("utf-8", errors="replace")
+            try:
+                message = parse_internal(event.value)
+            except ValidationError as err:
+                await self._park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
+                continue
+            if isinstance(message, ExpireRequest):
+                self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
+                continue
+            stored = self.incidents.get(partition)
+            book = IncidentBook.model_validate(stored) if stored else None
+            before = {state.event_key for state in book.incidents} if book else set()
+            try:
+                book, alerts = fold(
+                    book, message.extraction, partition=partition, received_at=message.article_timestamp
+                )
+            except Exception as err:
+                logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
+                await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
+                continue
+            self.incidents[partition] = book.model_dump(mode="json")
+            for evicted in before - {state.event_key for state in book.incidents}:
+                metrics.drop_incident(evicted)
+            publish_figures(book)
+            now = dt.datetime.now(dt.UTC)
+            for alert in alerts:
+                await self._emit(alert, now=now, article_time=message.article_timestamp)
+
+    async def _park(self, event: faust.types.EventT, detail: str) -> None:
+        """Dead-letter a record of the internal topic the fold stage could not use."""
+        message = event.message
+        letter = dead_letter("processing_error", detail, event.value or b"", topic=message.topic,
+                             partition=message.partition, offset=message.offset)
+        metrics.DEAD_LETTERS.labels(reason=letter.reason).inc()
+        await self.topics.dead_letter.send(key=event.key, value=letter.model_dump_json().encode())
+
+    async def _emit(self, alert: Alert, *, now: dt.datetime, article_time: dt.datetime) -> None:
+        alert = alert.model_copy(update={"emitted_at": now})
+        await self.topics.alerts.send(key=alert.event_key.encode(), value=alert.model_dump_json().encode())
+        metrics.ALERTS.labels(kind=alert.kind.value).inc()
+        metrics.ALERT_LATENCY_SECONDS.observe(max((now - article_time).total_seconds(), 0.0))
+        logger.info("alert %s", alert.headline)
+
+    def _expire(self, partition: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
+        """Close the partition's idle incidents (asked for by the expiry timer, run here so that
+        only the agent writes the table)."""
+        stored = self.incidents.get(partition)
+        if not stored:
+            return
+        book, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
+        for state in closed:
+            logger.info("incident %s closed after %s without articles", state.event_key, ttl)
+            metrics.drop_incident(state.event_key)
+            for former in state.former_keys:
+                metrics.drop_incident(former)
+        if not closed:
+            return
+        if book is None:
+            del self.incidents[partition]
+        else:
+            self.incidents[partition] = book.model_dump(mode="json")
+
+
+def publish_figures(book: IncidentBook) -> None:
+    """Set the per-incident figure gauges of a book (and drop the series of renamed keys)."""
+    for state in book.incidents:
+        for former in state.former_keys:
+            metrics.drop_incident(former)
+        metrics.set_incident_figures(
+            state.event_key, state.label,
+            {field: figure.value for field, figure in state.figures.items()},
+        )
+
+
+def register(components: Components) -> tuple[faust.types.AgentT, faust.types.AgentT]:
+    """Attach both agents to the app; returns (extract_articles, fold_incidents)."""
+    app, topics = components.app, components.topics
+    bodies = IncidentAgents(components)
+    extract = app.agent(topics.articles, name="stream.agents.extract_articles")(bodies.extract_articles)
+    fold_agent = app.agent(topics.extractions, name="stream.agents.fold_incidents")(bodies.fold_incidents)
+    return extract, fold_agent
