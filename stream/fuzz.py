@@ -307,13 +307,16 @@ def generate(plan: FuzzPlan) -> Iterator[FuzzMessage]:
             yield FuzzMessage(index=index, category=category, variant="short_report", key=article_id.encode(),
                               payload=payload, article_id=article_id)
             continue
+        hostile: bytes | None
         if category is Category.PAYLOAD_1MB:
-            variant, payload = _big_payload(rng, index, MIB)
+            variant, hostile = _big_payload(rng, index, MIB)
         elif category is Category.PAYLOAD_10MB:
-            variant, payload = _big_payload(rng, index, 10 * MIB)
+            variant, hostile = _big_payload(rng, index, 10 * MIB)
         else:
-            variant, payload = _GENERATORS[category](rng, index)
-        key = None if rng.random() < 0.2 else rng.choice((f"fuzz-{index}".encode(), rng.randbytes(8), b""))
-        if payload is None and key is None:
+            variant, hostile = _GENERATORS[category](rng, index)
+        key: bytes | None = None
+        if rng.random() >= 0.2:  # the draws in this order keep a seed's messages as they were
+            key = rng.choice((f"fuzz-{index}".encode(), rng.randbytes(8), b""))
+        if hostile is None and key is None:
             key = f"fuzz-{index}".encode()  # Kafka needs a key or a value: a tombstone has a key
-        yield FuzzMessage(index=index, category=category, variant=variant, key=key, payload=payload)
+        yield FuzzMessage(index=index, category=category, variant=variant, key=key, payload=hostile)

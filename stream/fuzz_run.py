@@ -100,7 +100,7 @@ def _scrape(url: str | None, worker: WorkerProcess | None) -> dict[str, list[tup
         import urllib.request
 
         try:
-            with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=5.0) as response:  # noqa: S310
+            with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=5.0) as response:
                 body = response.read()
         except OSError:
             body = None
@@ -177,8 +177,8 @@ def run_fuzz(plan: FuzzPlan, *, bootstrap: str | None = None, worker_url: str | 
         good_dead: list[str] = []
         for value in tail(settings, settings.topic_dead_letter, from_beginning=True, stop=lambda: True):
             letter = DeadLetter.model_validate(json.loads(value))
-            origin = placed.get((letter.partition or 0, letter.offset or 0)) if letter.topic == settings.topic_articles \
-                else None
+            from_articles = letter.topic == settings.topic_articles
+            origin = placed.get((letter.partition or 0, letter.offset or 0)) if from_articles else None
             if origin is None:
                 continue  # an earlier run's, or the fold stage's (internal topic)
             category, _, article_id = origin
@@ -225,7 +225,8 @@ def print_report(report: FuzzReport, out: TextIO) -> None:
           file=out)
     for category, reasons in report.dead_letters_per_category.items():
         print(f"    {category}: " + ", ".join(f"{r} {n}" for r, n in reasons.items()), file=out)
-    print(f"  processed as articles (extracted + no_figure): {report.processed if report.processed is not None else '?'}"
+    processed = report.processed if report.processed is not None else "?"
+    print(f"  processed as articles (extracted + no_figure): {processed}"
           f"; lost: {report.lost if report.lost is not None else '? (no /metrics)'}", file=out)
     print(f"  good articles: {report.good_alerted}/{report.good_sent} alerted; missing {len(report.good_missing)}"
           + (f" ({', '.join(report.good_missing[:10])})" if report.good_missing else "")
@@ -255,7 +256,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``tollwatch fuzz`` (kept here so the CLI module gains one line)."""
     p = sub.add_parser(
         "fuzz",

@@ -133,7 +133,7 @@ def process_article(
     """Parse, extract, and decide where the result goes; counts the outcome."""
     try:
         parsed = parse_article(payload, topic=topic, partition=partition, offset=offset)
-    except Exception as err:  # noqa: BLE001 - a parser gap must park the record, not kill the worker
+    except Exception as err:
         logger.exception("parsing failed on the record at %s:%s", partition, offset)
         parsed = dead_letter(
             "processing_error", f"parsing failed: {type(err).__name__}: {err}", payload or b"",

@@ -55,7 +55,7 @@ def test_sasl_without_credentials_or_with_an_unknown_mechanism_is_refused() -> N
 
 def test_unreadable_tls_file_is_an_actionable_error(settings: Settings) -> None:
     broken = settings.model_copy(update={"ssl_cafile": "/nonexistent/ca.pem"})
-    with pytest.raises(ValueError, match="KAFKA_SSL_CAFILE=/nonexistent/ca.pem is not a readable file"):
+    with pytest.raises(ValueError, match=r"KAFKA_SSL_CAFILE=/nonexistent/ca\.pem is not a readable file"):
         broken.ssl_context()
 
 
