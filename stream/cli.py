@@ -652,6 +652,11 @@ first five minutes (three shells):
     p.add_argument("--messages", type=int, default=5000,
                    help="--stream: articles to publish, cycling through PATH (default 5000)")
     p.set_defaults(func=cmd_bench)
+
+    # chaos (issue 12): options, examples and body live in stream/chaos.py.
+    from stream.chaos import add_parser as add_chaos_parser
+
+    add_chaos_parser(sub)
     return parser
 
 
