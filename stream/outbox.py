@@ -33,9 +33,12 @@ Why not Faust's ``processing_guarantee="exactly_once"``
     events on rebalance (#323), a crash at start-up in the assignor (#440), and sends outside
     the transaction (#177). It would also make every reader of the alerts topic (``subscribe``,
     subscribers' own consumers) responsible for ``isolation_level=read_committed``, and lag and
-    drain checks would have to allow for the transaction markers. See the issue 12 notes in the
-    chaos module's history for the tansu experiment. The outbox needs nothing from the broker
-    but ordinary produce and fetch, and what it guarantees is checked by ``tollwatch chaos``.
+    drain checks would have to allow for the transaction markers. And it does not run on the
+    embedded broker: tried with this worker (faust-streaming 0.15.3, aiokafka 0.14.0, tansu
+    0.6.0 with its memory storage), the worker dies at start-up because tansu answers the
+    producer's ``InitProducerId`` with an unknown error (its log: ``tansu_storage::dynostore
+    producer=None epoch=None``). The outbox needs nothing from the broker but ordinary produce
+    and fetch, and what it guarantees is checked by ``tollwatch chaos``.
 
 Limits
     The replay decides "already delivered" by reading the alerts topic; a send from the dead
