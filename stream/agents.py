@@ -12,6 +12,7 @@ Faust's ``agent.test_context()`` and the memory store (tests/test_agents.py).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import faust
 from pydantic import ValidationError
 
-from stream import metrics
+from stream import metrics, outbox
 from stream.incidents import IncidentBook, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
@@ -48,6 +49,8 @@ class IncidentAgents:
     """The agents' bodies and the helpers they share, bound to one app's topics and table."""
 
     def __init__(self, components: Components) -> None:
+        self.app = components.app
+        self.settings = components.settings
         self.topics = components.topics
         self.incidents = components.incidents
 
@@ -81,11 +84,13 @@ class IncidentAgents:
             except ValidationError as err:
                 await self._park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
                 continue
+            stored = self.incidents.get(partition)
+            book = IncidentBook.model_validate(stored) if stored else None
+            if book is not None and book.outbox:
+                book = await self._replay_outbox(book)
             if isinstance(message, ExpireRequest):
                 self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
                 continue
-            stored = self.incidents.get(partition)
-            book = IncidentBook.model_validate(stored) if stored else None
             before = {state.event_key for state in book.incidents} if book else set()
             try:
                 book, alerts = fold(
@@ -95,13 +100,15 @@ class IncidentAgents:
                 logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
                 await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
                 continue
-            self.incidents[partition] = book.model_dump(mode="json")
+            now = dt.datetime.now(dt.UTC)
+            alerts = [alert.model_copy(update={"emitted_at": now}) for alert in alerts]
+            # The state and the alerts it caused, in one table record (stream.outbox).
+            self.incidents[partition] = book.model_copy(update={"outbox": alerts}).model_dump(mode="json")
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
             publish_figures(book)
-            now = dt.datetime.now(dt.UTC)
-            for alert in alerts:
-                await self._emit(alert, now=now, article_time=message.article_timestamp)
+            if alerts:
+                await self._deliver(book, alerts, article_time=message.article_timestamp)
 
     async def _park(self, event: faust.types.EventT, detail: str) -> None:
         """Dead-letter a record of the internal topic the fold stage could not use."""
@@ -111,11 +118,39 @@ class IncidentAgents:
         metrics.DEAD_LETTERS.labels(reason=letter.reason).inc()
         await self.topics.dead_letter.send(key=event.key, value=letter.model_dump_json().encode())
 
-    async def _emit(self, alert: Alert, *, now: dt.datetime, article_time: dt.datetime) -> None:
-        alert = alert.model_copy(update={"emitted_at": now})
+    async def _deliver(self, book: IncidentBook, alerts: list[Alert], *, article_time: dt.datetime | None) -> None:
+        """Send the alerts just written to the book's outbox, then empty it (stream.outbox)."""
+        # The changelog record holding state and outbox is on the broker before any alert leaves.
+        await self.app.producer.flush()
+        for alert in alerts:
+            await self._emit(alert, article_time=article_time)
+        await self.app.producer.flush()
+        self.incidents[book.partition] = book.model_copy(update={"outbox": []}).model_dump(mode="json")
+
+    async def _replay_outbox(self, book: IncidentBook) -> IncidentBook:
+        """A worker died while delivering this book's outbox: send what the alerts topic lacks."""
+        pending = book.outbox
+        since = min((a.emitted_at for a in pending if a.emitted_at), default=dt.datetime.now(dt.UTC))
+        present = await asyncio.to_thread(
+            outbox.delivered, self.settings, [a.alert_id for a in pending], since=since
+        )
+        missing = [a for a in pending if a.alert_id not in present]
+        logger.warning("outbox of %s: %d alert(s) pending after a restart, %d already delivered, sending %d",
+                       book.partition, len(pending), len(present), len(missing))
+        book = book.model_copy(update={"outbox": []})
+        if missing:
+            self.incidents[book.partition] = book.model_copy(update={"outbox": missing}).model_dump(mode="json")
+            await self._deliver(book, missing, article_time=None)
+        else:
+            self.incidents[book.partition] = book.model_dump(mode="json")
+        return book
+
+    async def _emit(self, alert: Alert, *, article_time: dt.datetime | None) -> None:
         await self.topics.alerts.send(key=alert.event_key.encode(), value=alert.model_dump_json().encode())
         metrics.ALERTS.labels(kind=alert.kind.value).inc()
-        metrics.ALERT_LATENCY_SECONDS.observe(max((now - article_time).total_seconds(), 0.0))
+        if article_time is not None and alert.emitted_at is not None:
+            latency = (alert.emitted_at - article_time).total_seconds()
+            metrics.ALERT_LATENCY_SECONDS.observe(max(latency, 0.0))
         logger.info("alert %s", alert.headline)
 
     def _expire(self, partition: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:

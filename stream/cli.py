@@ -2,7 +2,7 @@
 responsibility for an attack is claimed or denied.
 
 Commands: broker, worker, publish, subscribe, dead-letters (Kafka); extract, schema, eval,
-train, bench (offline); replay, demo (broker and worker of their own, or yours)."""
+train, bench (offline); replay, demo, fuzz, chaos (broker and worker of their own, or yours)."""
 
 from __future__ import annotations
 
@@ -673,6 +673,11 @@ first five minutes (three shells):
     from stream.fuzz_run import add_fuzz_parser  # hostile-input check (issue 12)
 
     add_fuzz_parser(sub)
+
+    # chaos (issue 12): options, examples and body live in stream/chaos.py.
+    from stream.chaos import add_parser as add_chaos_parser
+
+    add_chaos_parser(sub)
     return parser
 
 

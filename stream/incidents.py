@@ -355,6 +355,10 @@ class IncidentBook(BaseModel):
 
     partition: str
     incidents: list[IncidentState] = Field(default_factory=list)
+    #: Alerts folded into this book but not yet confirmed on the alerts topic: written with the
+    #: state they came from, in one table record, and emptied once delivered (stream.outbox).
+    #: :func:`fold` and :func:`expire` carry it over untouched.
+    outbox: list[Alert] = Field(default_factory=list)
 
     def get(self, event_key: str) -> IncidentState | None:
         return next((s for s in self.incidents if event_key in (s.event_key, *s.former_keys)), None)

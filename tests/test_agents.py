@@ -53,6 +53,8 @@ def recording_sends(components: Components) -> Iterator[Sent]:
                 sent[_name].append((key, value))
 
             stack.enter_context(mock.patch.object(topic, "send", new=mock.AsyncMock(side_effect=record)))
+        # The fold agent flushes around its sends (stream.outbox); nothing is buffered here.
+        stack.enter_context(mock.patch.object(components.app.producer, "flush", new=mock.AsyncMock()))
         yield sent
 
 
