@@ -164,8 +164,8 @@ class Settings(BaseModel):
             context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
         return context
 
-    def aiokafka_security(self) -> dict[str, object]:
-        """Keyword arguments for aiokafka clients (the same settings as Faust's credentials)."""
+    def _sasl_options(self) -> dict[str, object]:
+        """The protocol and SASL keywords aiokafka and kafka-python name alike."""
         options: dict[str, object] = {"security_protocol": self.security_protocol}
         if self.security_protocol.startswith("SASL"):
             options.update(
@@ -173,6 +173,11 @@ class Settings(BaseModel):
                 sasl_plain_username=self.sasl_username,
                 sasl_plain_password=self.password(),
             )
+        return options
+
+    def aiokafka_security(self) -> dict[str, object]:
+        """Keyword arguments for aiokafka clients (the same settings as Faust's credentials)."""
+        options = self._sasl_options()
         context = self.ssl_context()
         if context is not None:
             options["ssl_context"] = context
@@ -180,13 +185,7 @@ class Settings(BaseModel):
 
     def kafka_python_security(self) -> dict[str, object]:
         """Keyword arguments for kafka-python clients (admin, CLI producer/consumer)."""
-        options: dict[str, object] = {"security_protocol": self.security_protocol}
-        if self.security_protocol.startswith("SASL"):
-            options.update(
-                sasl_mechanism=self.sasl_mechanism or "PLAIN",
-                sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.password(),
-            )
+        options = self._sasl_options()
         if self.security_protocol.endswith("SSL"):
             options.update(
                 ssl_cafile=self.ssl_cafile, ssl_certfile=self.ssl_certfile, ssl_keyfile=self.ssl_keyfile
