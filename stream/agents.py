@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import faust
@@ -84,6 +85,7 @@ class IncidentAgents:
             if isinstance(message, ExpireRequest):
                 self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
                 continue
+            started = time.perf_counter()
             stored = self.incidents.get(partition)
             book = IncidentBook.model_validate(stored) if stored else None
             before = {state.event_key for state in book.incidents} if book else set()
@@ -96,6 +98,7 @@ class IncidentAgents:
                 await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
                 continue
             self.incidents[partition] = book.model_dump(mode="json")
+            metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
             publish_figures(book)

@@ -33,6 +33,12 @@ EXTRACTION_SECONDS = Histogram(
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
     registry=REGISTRY,
 )
+FOLD_SECONDS = Histogram(
+    "tollwatch_fold_seconds",
+    "Time to fold one extraction into its incident book: table read, fold, table write.",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+    registry=REGISTRY,
+)
 ALERTS = Counter("tollwatch_alerts", "Alerts emitted, by kind.", ["kind"], registry=REGISTRY)
 INCIDENT_FIGURE = Gauge(
     "tollwatch_incident_figure", "Current figure per open incident and field.",
