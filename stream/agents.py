@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import faust
 from pydantic import ValidationError
 
-from stream import metrics
+from stream import book_codec, metrics
 from stream.incidents import IncidentBook, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
@@ -97,7 +97,8 @@ class IncidentAgents:
                 logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
                 await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
                 continue
-            self.incidents[partition] = book.model_dump(mode="json")
+            if book is not stored:  # fold hands back the book it was given when nothing changed
+                self.incidents[partition] = book  # stored as JSON by stream.book_codec
             metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
@@ -137,8 +138,9 @@ class IncidentAgents:
             return
         if book is None:
             del self.incidents[partition]
+            book_codec.forget(partition)
         else:
-            self.incidents[partition] = book.model_dump(mode="json")
+            self.incidents[partition] = book
 
 
 def publish_figures(book: IncidentBook) -> None:

@@ -39,6 +39,10 @@ from stream.timers import LAG_INTERVAL_S as LAG_GAUGE_INTERVAL
 
 logger = logging.getLogger(__name__)
 
+#: How often the benchmark asks a worker for its progress (one /metrics scrape costs the worker
+#: about 5 ms; the baseline's /count is polled as often).
+POLL_S = 0.25
+
 _SAMPLE = re.compile(r'^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$')
 
 
@@ -229,7 +233,7 @@ def _wait(done: Callable[[], bool], *, timeout: float, what: str) -> float:
     while not done():
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{what} not done within {timeout:.0f}s")
-        time.sleep(0.1)
+        time.sleep(POLL_S)
     return time.perf_counter()
 
 

@@ -1056,7 +1056,9 @@ def fold(
 ) -> tuple[IncidentBook, list[Alert]]:
     """Fold one extraction into the book of its partition; return the new book and its alerts.
 
-    Pure: the input book is not modified, and the same inputs always give the same output.
+    Pure: the input book is not modified, and the same inputs always give the same output. When
+    the article changes nothing (already folded, or no incident to update) the input book itself
+    is returned, so ``returned is book`` says there is nothing to store.
     ``received_at`` is the effective time of an article without ``published`` and drives expiry.
     """
     if not partition or not partition.strip():
@@ -1067,6 +1069,9 @@ def fold(
             "the table entry and the extraction's key must agree"
         )
     received = _utc(received_at, name="received_at")
+    # An article that changes nothing gets back the very book it was given (the caller need not
+    # store it again); one that changes something gets a new book.
+    given = book
     # Copy-on-write: the list is copied now, the incidents we touch further down.
     book = (
         IncidentBook(partition=partition)
@@ -1087,7 +1092,7 @@ def fold(
                 )
             else:
                 logger.debug("article %s already folded into %s; ignored", extraction.id, state.event_key)
-            return book, []
+            return (book if given is None else given), []
 
     # A month- or year-precise date cannot order reports within a day: such a report is placed
     # by its arrival, like an undated one.
@@ -1104,7 +1109,7 @@ def fold(
     if decision.action == "skip" or (decision.action == "new" and not _has_content(extraction)):
         logger.info("article %s: no incident updated (%s)", extraction.id,
                     decision.reason if decision.action == "skip" else "nothing to learn, no incident to join")
-        return book, []
+        return (book if given is None else given), []
     if decision.index is None:
         state = _new_incident(extraction, report, partition=partition)
         book.incidents.append(state)
