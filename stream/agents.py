@@ -97,7 +97,8 @@ class IncidentAgents:
                 logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
                 await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
                 continue
-            if book is not stored:  # fold hands back the book it was given when nothing changed
+            changed = book is not stored  # fold hands back the book it was given when nothing changed
+            if changed:
                 self.incidents[partition] = book  # stored as JSON by stream.book_codec
             metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
             for evicted in before - {state.event_key for state in book.incidents}:

@@ -155,7 +155,7 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
     )
     # Books are stored as their JSON through stream.book_codec, which parses a book only when
     # the stored bytes are not the ones it last wrote or read (set before the store exists).
-    incidents.value_serializer = book_codec.register()
+    incidents.value_serializer = book_codec.register()  # type: ignore[attr-defined]  # on the Collection, not TableT
     components = Components(app=app, settings=settings, topics=topics, incidents=incidents,
                             readiness=Readiness(app, table=incidents))
     app.tollwatch = components  # type: ignore[attr-defined]  # the views find their state here

@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
     app = create_app(bootstrap=args.bootstrap, source=args.source, sink=args.sink,
                      partitions=args.partitions, web_port=args.web_port)
+    from stream.fetch_wait import install
     from stream.profiling import profiled
 
+    install()  # the same consumer fetch wait as tollwatch worker
     with profiled():
         faust.Worker(app, loglevel="warning", quiet=True).execute_from_commandline()
     return 0

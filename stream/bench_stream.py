@@ -110,25 +110,39 @@ def synthetic_articles(base: list[Article], count: int) -> list[Article]:
 
 def distinct_incident_articles(count: int, *, start: int = 0, prefix: str = "inc") -> list[Article]:
     """``count`` small articles on as many distinct incidents: a bombing in one of ~1,500 cities
-    of ~140 countries (big cities whose name is unique in the gazetteer), a week apart in the
-    same city, so every article opens an incident (a ``first_report`` alert) and the
-    incidents spread over many books (one per country)."""
+    of ~140 countries (big cities whose name is unique in the gazetteer), consecutive articles
+    in different countries, and every article of a country dated 4 days after the one before
+    (nearby cities on the same day would be one incident), so every article opens an incident
+    (a ``first_report`` alert) and the incidents spread over many books (one per country).
+    Article ``i`` is the same whatever ``start`` (batches of one long sequence are consistent)."""
     cities = _bench_cities()
+    per_country = _country_ordinals()
     out: list[Article] = []
-    base = dt.date(2015, 1, 5)
+    base = dt.date(1950, 1, 2)
     for i in range(start, start + count):
-        name, country = cities[i % len(cities)]
-        day = base + dt.timedelta(days=7 * (i // len(cities)))
+        lap, slot = divmod(i, len(cities))
+        name, country = cities[slot]
+        ordinal = lap * per_country[country][1] + per_country[country][0][slot]
+        day = base + dt.timedelta(days=4 * ordinal)
         killed = 3 + i % 40
         out.append(Article(
             id=f"{prefix}-{i}",
             title=f"Bomb kills {killed} in {name}",
             text=f"At least {killed} people were killed when a bomb exploded at a market in {name}, {country}, "
-                 f"on {day:%B} {day.day}, police said.",
+                 f"on {day:%B} {day.day}, {day.year}, police said.",
             published=dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC),
             source="wire",
         ))
     return out
+
+
+@functools.cache
+def _country_ordinals() -> dict[str, tuple[dict[int, int], int]]:
+    """Per country: (slot in the city list -> rank among the country's cities, its city count)."""
+    ranks: dict[str, dict[int, int]] = {}
+    for slot, (_, country) in enumerate(_bench_cities()):
+        ranks.setdefault(country, {})[slot] = len(ranks.get(country, {}))
+    return {country: (slots, len(slots)) for country, slots in ranks.items()}
 
 
 @functools.cache
@@ -249,7 +263,8 @@ def run_baseline(articles: list[Article], *, timeout: float, profile: Path | Non
         ensure_topics(settings)
         env = {PROFILE_ENV: str(profile)} if profile else {}
         process = BaselineProcess(settings, source=settings.topic_articles, sink=settings.topic_alerts,
-                                  log_path=workdir / "baseline.log", env=env).start()
+                                  log_path=workdir / "baseline.log", env=env)
+        process.start()
         try:
             started = time.perf_counter()
             asyncio.run(_publish(broker.bootstrap, settings.topic_articles, articles))
@@ -436,6 +451,14 @@ def bench_latency(*, rate: float, duration: float, out: TextIO, settle: float = 
 # --- memory over many incidents -------------------------------------------------------------
 
 
+def _consumed(worker: WorkerProcess, count: int) -> bool:
+    return metric_sum(_scrape(worker), "tollwatch_articles_total") >= count
+
+
+def _folded(worker: WorkerProcess, count: int) -> bool:
+    return _drained(_scrape(worker), count)
+
+
 def bench_memory(*, incidents: int, out: TextIO, ttl_seconds: float = 30.0, expiry_interval: float = 5.0,
                  timeout: float = 3600.0, batch: int = 2000) -> list[tuple[str, int, int]]:
     """Push ``incidents`` distinct incidents through one worker (short TTL) and read its RSS at
@@ -460,9 +483,9 @@ def bench_memory(*, incidents: int, out: TextIO, ttl_seconds: float = 30.0, expi
                 size = min(batch, mark - sent)
                 asyncio.run(_publish(bootstrap, topic, distinct_incident_articles(size, start=sent)))
                 sent += size
-                _wait(lambda sent=sent: metric_sum(_scrape(worker), "tollwatch_articles_total") >= sent - batch // 2,
+                _wait(functools.partial(_consumed, worker, sent - batch // 2),
                       timeout=max(deadline - time.perf_counter(), 1.0), what="the memory pass")
-            _wait(lambda mark=mark: _drained(_scrape(worker), mark), timeout=max(deadline - time.perf_counter(), 1.0),
+            _wait(functools.partial(_folded, worker, mark), timeout=max(deadline - time.perf_counter(), 1.0),
                   what="the memory pass")
             metrics = _scrape(worker)
             rows.append((f"{mark // 1000}k incidents", int(metric_sum(metrics, "tollwatch_fold_seconds_count")),

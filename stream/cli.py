@@ -149,8 +149,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
             f"API and metrics on http://{shown_host}:{settings.web_port}/incidents and /metrics"
         )
         app = create_app(settings)
+        from stream.fetch_wait import install
         from stream.pipeline import warm_up
 
+        install()
         logger.info("extraction warmed up in %.1fs", warm_up())
         worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
         with profiled():  # only when TOLLWATCH_PROFILE names a file (tollwatch bench --stream)

@@ -145,6 +145,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -455,6 +456,28 @@ def article_profile(
     )
 
 
+#: Profiles of stored (never again modified) states, by ``id(state)``, with a weak reference
+#: that drops the entry when the state goes away.
+_PROFILES: dict[int, tuple[weakref.ref[IncidentState], Profile]] = {}
+
+
+def _stored_profile(state: IncidentState) -> Profile:
+    """:func:`incident_profile` of a state from a book given to :func:`fold`, computed once per
+    state object. Sound because stored states are never modified (copy-on-write: ``fold``
+    changes copies made by :func:`_writable`); never call it on a state being changed."""
+    key = id(state)
+    known = _PROFILES.get(key)
+    if known is not None and known[0]() is state:
+        return known[1]
+    profile = incident_profile(state)
+
+    def gone(_ref: weakref.ref[IncidentState]) -> None:
+        _PROFILES.pop(key, None)
+
+    _PROFILES[key] = (weakref.ref(state, gone), profile)
+    return profile
+
+
 def incident_profile(state: IncidentState) -> Profile:
     """The same view of an open incident: every place its reports named, its best text date,
     the earliest publication day, its family, standing toll and claimants."""
@@ -503,7 +526,7 @@ def resolve(
     weights = matching.rules()
     scored: list[tuple[float, int, Match]] = []
     for index, state in enumerate(book.incidents):
-        match = matching.score(article, incident_profile(state))
+        match = matching.score(article, _stored_profile(state))  # nothing is changed before resolve
         if match is not None:
             scored.append((match.score, index, match))
     weak = not article.located or not article.dated
@@ -1200,12 +1223,13 @@ def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentSt
     changed = True
     while changed:
         changed = False
-        here = book.incidents.index(state)
+        here = next(i for i, s in enumerate(book.incidents) if s is state)  # identity: == compares every field
         profile = incident_profile(state)
         for index, other in enumerate(book.incidents):
             if index == here:
                 continue
-            match = matching.score(profile, incident_profile(other))
+            # Only ``state`` has changed in this fold; the others are the stored objects.
+            match = matching.score(profile, _stored_profile(other))
             if match is None or match.score < threshold:
                 continue
             first, second = sorted((state, other), key=lambda s: (s.first_received, s.first_seen, s.event_key))
