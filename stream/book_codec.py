@@ -6,8 +6,10 @@ What changed is the cost per message. Before, every extraction paid for ``json.l
 whole book, pydantic validation of every incident in it, ``model_dump`` back to dicts and two
 ``json.dumps`` (store and changelog). Now the codec
 
-* serializes a book once per write with pydantic-core (the store and the changelog send get
-  the same bytes), and
+* serializes a book once per write (the store and the changelog send get the same bytes),
+  and only the incidents that changed: each stored incident's JSON is kept with it (stored
+  states are never modified), so a write joins pieces instead of serializing every open
+  incident of the country again, and
 * remembers, per table key, the last bytes it wrote or read with the book they encode: a read
   that finds the same bytes in the store (a byte comparison) returns that book without
   parsing; only bytes it has not seen (changelog recovery after a rebalance, another worker's
@@ -26,12 +28,13 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections import OrderedDict
 from typing import Any
 
 from faust.serializers import codecs
 
-from stream.incidents import IncidentBook
+from stream.incidents import IncidentBook, IncidentState
 
 #: The codec's name in Faust's registry (the table's ``value_serializer``).
 CODEC = "incident_book"
@@ -49,12 +52,40 @@ def _remember(key: str, data: bytes, book: IncidentBook) -> None:
         _remembered.popitem(last=False)
 
 
+#: JSON of stored incident states, by ``id(state)``, with a weak reference that drops the entry
+#: when the state goes away (as :data:`stream.incidents._PROFILES`).
+_FRAGMENTS: dict[int, tuple[weakref.ref[IncidentState], bytes]] = {}
+_STATE_JSON = IncidentState.__pydantic_serializer__
+
+
+def _state_json(state: IncidentState) -> bytes:
+    """One incident's JSON, computed once per state object: a stored state is never modified
+    (``fold`` changes copies), so a book that changed one incident re-serializes that one."""
+    key = id(state)
+    known = _FRAGMENTS.get(key)
+    if known is not None and known[0]() is state:
+        return known[1]
+    data: bytes = _STATE_JSON.to_json(state)
+
+    def gone(_ref: weakref.ref[IncidentState]) -> None:
+        _FRAGMENTS.pop(key, None)
+
+    _FRAGMENTS[key] = (weakref.ref(state, gone), data)
+    return data
+
+
+def book_json(book: IncidentBook) -> bytes:
+    """Byte for byte ``IncidentBook.model_dump_json()``, assembled from per-incident pieces."""
+    return b"".join((b'{"partition":', json.dumps(book.partition, ensure_ascii=False).encode(),
+                     b',"incidents":[', b",".join(_state_json(s) for s in book.incidents), b"]}"))
+
+
 def dump_book(book: IncidentBook) -> bytes:
     """The book's JSON, serialized once however many times it is asked for."""
     known = _remembered.get(book.partition)
     if known is not None and known[1] is book:
         return known[0]
-    data: bytes = IncidentBook.__pydantic_serializer__.to_json(book)
+    data = book_json(book)
     _remember(book.partition, data, book)
     return data
 
