@@ -13,15 +13,17 @@ Faust's ``agent.test_context()`` and the memory store (tests/test_agents.py).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 import faust
 from pydantic import ValidationError
 
 from stream import book_codec, metrics
-from stream.incidents import IncidentBook, expire, fold, partition_key
+from stream.incidents import IncidentBook, IncidentState, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
     ExpireRequest,
@@ -144,15 +146,34 @@ class IncidentAgents:
             self.incidents[partition] = book
 
 
+#: Incident states whose gauges are set, by ``id(state)`` (weakly: an entry goes with its state).
+_PUBLISHED: dict[int, weakref.ref[IncidentState]] = {}
+
+
 def publish_figures(book: IncidentBook) -> None:
-    """Set the per-incident figure gauges of a book (and drop the series of renamed keys)."""
+    """Set the per-incident figure gauges of a book (and drop the series of renamed keys).
+
+    A state object already published is skipped while its series stand: stored states are
+    never modified (``fold`` changes copies), so only the incidents an article changed, now
+    new objects, are set again, not every open incident of the country on every message.
+    """
     for state in book.incidents:
+        key = id(state)
+        seen = _PUBLISHED.get(key)
+        if seen is not None and seen() is state and metrics.has_figures(state.event_key):
+            continue
         for former in state.former_keys:
             metrics.drop_incident(former)
         metrics.set_incident_figures(
             state.event_key, state.label,
             {field: figure.value for field, figure in state.figures.items()},
         )
+        if state.figures:
+            _PUBLISHED[key] = weakref.ref(state, functools.partial(_unpublished, key))
+
+
+def _unpublished(key: int, _ref: weakref.ref[IncidentState]) -> None:
+    _PUBLISHED.pop(key, None)
 
 
 def register(components: Components) -> tuple[faust.types.AgentT, faust.types.AgentT]:

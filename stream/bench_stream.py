@@ -242,12 +242,12 @@ class BaselineProcess(WorkerProcess):
         return int(json.loads(body)["count"]) if body else 0
 
 
-def _wait(done: Callable[[], bool], *, timeout: float, what: str) -> float:
+def _wait(done: Callable[[], bool], *, timeout: float, what: str, poll: float = POLL_S) -> float:
     deadline = time.perf_counter() + timeout
     while not done():
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{what} not done within {timeout:.0f}s")
-        time.sleep(POLL_S)
+        time.sleep(poll)
     return time.perf_counter()
 
 
@@ -483,10 +483,11 @@ def bench_memory(*, incidents: int, out: TextIO, ttl_seconds: float = 30.0, expi
                 size = min(batch, mark - sent)
                 asyncio.run(_publish(bootstrap, topic, distinct_incident_articles(size, start=sent)))
                 sent += size
-                _wait(functools.partial(_consumed, worker, sent - batch // 2),
+                # Polled seldom: with thousands of open incidents one /metrics scrape is ~50 ms.
+                _wait(functools.partial(_consumed, worker, sent - batch // 2), poll=2.0,
                       timeout=max(deadline - time.perf_counter(), 1.0), what="the memory pass")
             _wait(functools.partial(_folded, worker, mark), timeout=max(deadline - time.perf_counter(), 1.0),
-                  what="the memory pass")
+                  what="the memory pass", poll=1.0)
             metrics = _scrape(worker)
             rows.append((f"{mark // 1000}k incidents", int(metric_sum(metrics, "tollwatch_fold_seconds_count")),
                          rss_kib(pid)))

@@ -84,6 +84,11 @@ def set_incident_figures(event_key: str, incident: str, figures: dict[str, int |
             series.add((incident, field))
 
 
+def has_figures(event_key: str) -> bool:
+    """Whether figure series are set for this key."""
+    return bool(_FIGURE_SERIES.get(event_key))
+
+
 def drop_incident(event_key: str) -> None:
     """Remove a closed incident's series so label cardinality stays bounded."""
     for incident, field in _FIGURE_SERIES.pop(event_key, set()):
