@@ -79,9 +79,11 @@ def metric_sum(metrics: dict[str, list[tuple[dict[str, str], float]]], name: str
 
 def histogram_quantile(metrics: dict[str, list[tuple[dict[str, str], float]]], name: str, q: float) -> float | None:
     """Linear interpolation inside the bucket, as PromQL's histogram_quantile does."""
-    buckets = sorted(
-        ((float(lab["le"]), v) for lab, v in metrics.get(f"{name}_bucket", []) if "le" in lab), key=lambda b: b[0]
-    )
+    summed: dict[float, float] = {}
+    for lab, v in metrics.get(f"{name}_bucket", []):  # several workers: their buckets add up
+        if "le" in lab:
+            summed[float(lab["le"])] = summed.get(float(lab["le"]), 0.0) + v
+    buckets = sorted(summed.items())
     if not buckets or buckets[-1][1] == 0:
         return None
     rank = q * buckets[-1][1]
