@@ -699,6 +699,27 @@ class _AlertSpec:
     corroborated: bool | None = None
 
 
+def _new_current(
+    fig: Figure,
+    report: _Report,
+    *,
+    sources: list[SourceSeen],
+    corroborated: bool = True,
+    jumped_from: int | None = None,
+) -> CurrentFigure:
+    """A value that becomes current with this report (a first report or a revision)."""
+    return _current_from(
+        fig,
+        report,
+        since=report.effective,
+        since_source=report.source,
+        reports=1,
+        sources=sources,
+        corroborated=corroborated,
+        jumped_from=jumped_from,
+    )
+
+
 def _current_from(
     fig: Figure,
     report: _Report,
@@ -862,16 +883,7 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
     if cur is None:
         outcome: ReportOutcome = "first_report"
         sources = _sources_for(state, field, fig.value, None, report)
-        state.figures[field] = _current_from(
-            fig,
-            report,
-            since=report.effective,
-            since_source=report.source,
-            reports=1,
-            sources=sources,
-            corroborated=True,
-            jumped_from=None,
-        )
+        state.figures[field] = _new_current(fig, report, sources=sources)
         spec = _AlertSpec(
             AlertKind.FIRST_REPORT,
             field,
@@ -944,15 +956,8 @@ def _apply_figure(state: IncidentState, field: str, fig: Figure, report: _Report
                     fig.value,
                     sources[0].source,
                 )
-            state.figures[field] = _current_from(
-                fig,
-                report,
-                since=report.effective,
-                since_source=report.source,
-                reports=1,
-                sources=sources,
-                corroborated=corroborated,
-                jumped_from=jumped_from,
+            state.figures[field] = _new_current(
+                fig, report, sources=sources, corroborated=corroborated, jumped_from=jumped_from
             )
         spec = _AlertSpec(
             kind,
