@@ -38,7 +38,7 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from stream import agents, metrics, timers, views
+from stream import agents, log_end, metrics, timers, views
 from stream.config import Settings
 from stream.incidents import IncidentBook
 from stream.readiness import Readiness
@@ -99,6 +99,14 @@ class Components:
         return [IncidentBook.model_validate(stored) for stored in self.incidents.values()]
 
 
+class App(faust.App):
+    """faust.App whose Kafka transport reads partition ends from fetch responses, because the
+    embedded broker's ListOffsets undercounts them (:mod:`stream.log_end`; table recovery)."""
+
+    def _new_transport(self) -> faust.types.TransportT:
+        return log_end.Transport(self.conf.broker_consumer, self)
+
+
 def create_components(settings: Settings, *, prometheus: bool = True) -> Components:
     """The app, its topics and table, with the agents, timers and views registered.
 
@@ -106,7 +114,7 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
     register in the process-wide :data:`stream.metrics.REGISTRY`, so only one app per process
     can have it (a worker builds one; unit tests build one per test).
     """
-    app = faust.App(
+    app = App(
         settings.app_id,
         broker=settings.broker_url,
         broker_credentials=_credentials(settings),

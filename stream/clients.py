@@ -20,6 +20,7 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from stream.config import Settings
+from stream.log_end import fetched_ends_sync
 from stream.models import Alert, Article
 
 if TYPE_CHECKING:
@@ -256,28 +257,24 @@ def tail(
     Once ``stop()`` is true the tail reads on to the topic's end as of that moment, then
     returns; ``stop=lambda: True`` reads what is there now.
     """
-    started_ms = time.time() * 1000
     consumer = _assigned_consumer(settings, topic, from_beginning=from_beginning)
     tps = list(consumer.assignment())
-    # tansu can report a partition's end one short after a multi-record batch, so "only new
-    # records" would begin with the last old one: a record at the first position that is
-    # older than this call is skipped (on Kafka that position holds only newer records).
-    first = {} if from_beginning else {tp: consumer.position(tp) for tp in tps}
+    probe = KafkaConsumer(client_id="tollwatch-offsets", enable_auto_commit=False, **_common(settings))
     try:
+        if not from_beginning:  # seek_to_end asked ListOffsets, which can be short on tansu
+            for tp, end in fetched_ends_sync(probe, {tp: consumer.position(tp) for tp in tps}).items():
+                consumer.seek(tp, end)
         while True:
             stopping = stop()
-            ends = consumer.end_offsets(tps) if stopping else None
+            ends = fetched_ends_sync(probe, consumer.end_offsets(tps)) if stopping else None
             batches = consumer.poll(timeout_ms=poll_ms)
-            records = sorted(
-                (r for tp, rs in batches.items() for r in rs
-                 if not (r.offset == first.get(tp) and r.timestamp < started_ms)),
-                key=lambda r: (r.timestamp, r.offset),
-            )
+            records = sorted((r for rs in batches.values() for r in rs), key=lambda r: (r.timestamp, r.offset))
             for record in records:
                 yield record.value
             if ends is not None and all(consumer.position(tp) >= ends[tp] for tp in tps):
                 return
     finally:
+        probe.close()
         consumer.close()
 
 
@@ -290,8 +287,9 @@ def end_offsets(settings: Settings, topics: list[str]) -> dict[TopicPartition, i
 
 
 def _end_offsets(consumer: KafkaConsumer, topics: list[str]) -> dict[TopicPartition, int]:
+    """Every partition's log end; ``consumer`` is a dedicated one (its assignment is replaced)."""
     tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-    return dict(consumer.end_offsets(tps))
+    return fetched_ends_sync(consumer, consumer.end_offsets(tps))
 
 
 def _caught_up(admin: KafkaAdminClient, consumer: KafkaConsumer, group: str, topics: list[str]) -> bool:

@@ -57,6 +57,7 @@ import time
 from collections.abc import Iterable
 
 from stream.config import Settings
+from stream.log_end import fetched_ends_sync
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,13 @@ def delivered(settings: Settings, alert_ids: Iterable[str], *, since: dt.datetim
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not tps:
             return found
+        probe = KafkaConsumer(client_id="tollwatch-outbox-ends", enable_auto_commit=False,
+                              bootstrap_servers=settings.bootstrap_list, **settings.kafka_python_security())
+        try:
+            ends = fetched_ends_sync(probe, consumer.end_offsets(tps))
+        finally:
+            probe.close()
         consumer.assign(tps)
-        ends = consumer.end_offsets(tps)
         since_ms = int((since - LOOKBACK).timestamp() * 1000)
         try:
             starts = consumer.offsets_for_times(dict.fromkeys(tps, since_ms))
@@ -106,9 +112,8 @@ def delivered(settings: Settings, alert_ids: Iterable[str], *, since: dt.datetim
             if tp in starts:
                 found_at = starts[tp]
                 consumer.seek(tp, found_at.offset if found_at is not None else ends[tp])
-        idle = 0
         deadline = time.monotonic() + timeout
-        while idle < 2:
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic} to its end within {timeout:.0f}s")
             batches = consumer.poll(timeout_ms=200)
@@ -120,9 +125,6 @@ def delivered(settings: Settings, alert_ids: Iterable[str], *, since: dt.datetim
                         continue
                     if alert_id in wanted:
                         found.add(alert_id)
-            # tansu can report an end one short after a batch: read on until two empty polls.
-            caught_up = all(consumer.position(tp) >= ends[tp] for tp in tps)
-            idle = idle + 1 if caught_up and not batches else 0
             if found == wanted:
                 break
         return found

@@ -1,0 +1,137 @@
+"""Partition end offsets read from a fetch response, because the embedded broker's ListOffsets is wrong.
+
+The bug
+    tansu 0.6.0 (the embedded broker) answers ListOffsets(latest) with the base offset of the
+    partition's *last record batch* plus one, not with the log end offset: after a batch of 10
+    records on an empty partition it says 1, not 10. Every Kafka client asks ListOffsets for a
+    partition's end (``end_offsets``), so everything that reads "to the end" stops short of a
+    multi-record batch. The high watermark in a Fetch response is right. Apache Kafka (production,
+    docker-compose) answers both correctly.
+
+Why it matters
+    Faust's table recovery reads each changelog partition up to the end ListOffsets gives. The
+    worker's producer writes several table updates in one batch, so a worker that recovered a
+    partition (restart, empty state directory, rebalance) could stop before the last updates
+    of a country's book and carry on from a stale book: ``tollwatch chaos`` saw it as revision
+    alerts the undisturbed reference does not have. A worker restarted with its state directory
+    kept could also die at start-up with Faust's "persisted offset is higher than the
+    highwater" ConsistencyError. The CLI's drain check (``wait_drained``) and ``tail`` stopped
+    early the same way.
+
+The fix
+    Ask ListOffsets, then fetch each non-empty partition at that offset and take the high
+    watermark of the response (the larger of the two). That costs one fetch round trip per
+    call, and on Kafka it returns what ListOffsets said. The worker gets it through
+    :class:`Transport` (``App._new_transport`` in :mod:`stream.app`); the kafka-python tools
+    through :func:`fetched_ends_sync`. ``tests/test_log_end.py`` shows the broker's answer and
+    checks the fix against it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+import aiokafka
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+from kafka import KafkaConsumer
+
+logger = logging.getLogger(__name__)
+
+#: A fetch answers within this (the broker holds an empty fetch for at most fetch_max_wait).
+PROBE_TIMEOUT_S = 10.0
+_PROBE_WAIT_MS = 20
+
+P = TypeVar("P")
+
+
+def _merge(listed: Mapping[P, int | None], fetched: Mapping[P, int | None]) -> dict[P, int | None]:
+    merged: dict[P, int | None] = {}
+    for tp, end in listed.items():
+        high = fetched.get(tp)
+        merged[tp] = end if high is None or (end is not None and end >= high) else high
+        if high is not None and end is not None and high > end:
+            logger.debug("end offset of %s: ListOffsets says %d, the fetch high watermark %d", tp, end, high)
+    return merged
+
+
+async def fetched_ends(probe: aiokafka.AIOKafkaConsumer, listed: Mapping[Any, int | None], *,
+                       timeout: float = PROBE_TIMEOUT_S) -> dict[Any, int | None]:
+    """``listed`` corrected by the high watermark of a fetch at each partition's listed end.
+
+    ``probe`` is a started consumer without a group whose assignment this replaces.
+    """
+    todo = [tp for tp, end in listed.items() if end]
+    if not todo:
+        return dict(listed)
+    probe.assign(todo)
+    for tp in todo:
+        probe.seek(tp, max(int(listed[tp] or 0) - 1, 0))
+    deadline = time.monotonic() + timeout
+    while any(probe.highwater(tp) is None for tp in todo):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no fetch response within {timeout:.0f}s for {sorted(map(str, todo))}")
+        await probe.getmany(*todo, timeout_ms=100)
+    return _merge(listed, {tp: probe.highwater(tp) for tp in todo})
+
+
+def fetched_ends_sync(probe: KafkaConsumer, listed: Mapping[Any, int], *,
+                      timeout: float = PROBE_TIMEOUT_S) -> dict[Any, int]:
+    """:func:`fetched_ends` for kafka-python; ``probe`` is a consumer without a group whose
+    assignment this replaces."""
+    todo = [tp for tp, end in listed.items() if end]
+    if not todo:
+        return dict(listed)
+    probe.assign(todo)
+    for tp in todo:
+        probe.seek(tp, max(listed[tp] - 1, 0))
+    deadline = time.monotonic() + timeout
+    while any(probe.highwater(tp) is None for tp in todo):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no fetch response within {timeout:.0f}s for {sorted(map(str, todo))}")
+        probe.poll(timeout_ms=100)
+    merged = _merge(listed, {tp: probe.highwater(tp) for tp in todo})
+    return {tp: int(end or 0) for tp, end in merged.items()}
+
+
+class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's aiokafka consumer thread with :func:`fetched_ends` under ``highwaters`` (table
+    recovery's "read the changelog to here")."""
+
+    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
+        listed = await super()._highwaters(partitions)
+        if self.consumer.in_transaction or not any(listed.values()):
+            # Transactions: last stable offsets come from fetches already. All empty: nothing to
+            # ask (and a probe stopped before its first await would raise CancelledError).
+            return listed
+        conf = self.app.conf
+        transport = cast(faust_aiokafka.Transport, self.transport)
+        probe = aiokafka.AIOKafkaConsumer(
+            client_id=f"{conf.broker_client_id}-log-end",
+            bootstrap_servers=faust_aiokafka.server_list(transport.url, transport.default_port),
+            enable_auto_commit=False,
+            fetch_max_wait_ms=_PROBE_WAIT_MS,
+            max_partition_fetch_bytes=conf.consumer_max_fetch_size,
+            request_timeout_ms=int(conf.broker_request_timeout * 1000.0),
+            **faust_aiokafka.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context),
+        )
+        await probe.start()
+        try:
+            ends = await fetched_ends(probe, listed)
+        finally:
+            await probe.stop()
+        return ends  # type: ignore[return-value]  # None stays None, as Faust's own answer has it
+
+
+class Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> ConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class Transport(faust_aiokafka.Transport):
+    """Faust's Kafka transport whose consumer reads partition ends with :func:`fetched_ends`."""
+
+    Consumer = Consumer
