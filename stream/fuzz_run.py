@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -72,6 +73,9 @@ class FuzzReport(BaseModel):
     agent_crashes: int | None = Field(description="'Crashed reason=' lines in the worker log; None without it.")
     log_tracebacks: int | None = Field(description="Tracebacks in the worker log (parked extractor errors too).")
     worker_peak_rss_mb: float | None
+    worker_rss_timeline_mb: list[tuple[float, float]] = Field(
+        default_factory=list, description="(seconds since the run began, worker RSS in MB), about a dozen samples.")
+    worker_rss_end_mb: float | None = Field(default=None, description="Worker RSS once the stream was drained.")
     drained: bool
     drain_error: str | None = None
     seconds: float
@@ -82,15 +86,55 @@ class FuzzReport(BaseModel):
                 and not self.good_missing and not self.good_dead_lettered and not self.lost)
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    """VmHWM (peak resident set) of a process, from /proc; None when unreadable."""
+def _status_mb(pid: int, field: str) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM (peak resident set) of a process, from /proc; None when unreadable."""
+    return _status_mb(pid, "VmHWM")
+
+
+class RssSampler:
+    """The worker's resident set every ``interval`` seconds while the run lasts: a peak alone
+    cannot tell a one-off spike from growth with the message count."""
+
+    def __init__(self, pid: int | None, *, interval: float = 0.5) -> None:
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._started = time.monotonic()
+
+    def _run(self) -> None:
+        while self.pid and not self._stop.is_set():
+            rss = _status_mb(self.pid, "VmRSS")
+            if rss is not None:
+                self.samples.append((round(time.monotonic() - self._started, 1), round(rss)))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def timeline(self, points: int = 12) -> list[tuple[float, float]]:
+        """About ``points`` samples spread over the run, always with the first, the peak and the last."""
+        if len(self.samples) <= points:
+            return list(self.samples)
+        step = len(self.samples) / points
+        chosen = {round(i * step) for i in range(points)} | {len(self.samples) - 1}
+        chosen.add(max(range(len(self.samples)), key=lambda i: self.samples[i][1]))
+        return [self.samples[i] for i in sorted(chosen)]
 
 
 def _scrape(url: str | None, worker: WorkerProcess | None) -> dict[str, list[tuple[dict[str, str], float]]] | None:
@@ -157,13 +201,15 @@ def run_fuzz(plan: FuzzPlan, *, bootstrap: str | None = None, worker_url: str | 
         worker = stack.worker
         pid = worker.pid if worker is not None else worker_pid
         before = _scrape(worker_url, worker)
-        placed, refused, sent, generated = _publish(settings, plan)
-        drained, drain_error = True, None
-        try:
-            for _ in range(2):  # a second look: the fold agent may still be writing the last alerts
-                wait_drained(settings, topics=[settings.topic_articles, settings.topic_extractions], timeout=timeout)
-        except TimeoutError as err:
-            drained, drain_error = False, str(err)
+        with RssSampler(pid) as sampler:
+            placed, refused, sent, generated = _publish(settings, plan)
+            drained, drain_error = True, None
+            try:
+                for _ in range(2):  # a second look: the fold agent may still be writing the last alerts
+                    wait_drained(settings, topics=[settings.topic_articles, settings.topic_extractions],
+                                 timeout=timeout)
+            except TimeoutError as err:
+                drained, drain_error = False, str(err)
         after = _scrape(worker_url, worker)
         alive = worker.alive if worker is not None else (Path(f"/proc/{pid}").exists() if pid else None)
         rss = peak_rss_mb(pid) if pid else None
@@ -207,7 +253,9 @@ def run_fuzz(plan: FuzzPlan, *, bootstrap: str | None = None, worker_url: str | 
         dead_letters_per_category={c: dict(sorted(r.items())) for c, r in sorted(per_category.items())},
         processed=processed, lost=lost, good_sent=len(good_ids), good_alerted=len(alerted),
         good_missing=sorted(good_ids - alerted - set(good_dead)), good_dead_lettered=sorted(good_dead),
-        worker_alive=alive, agent_crashes=crashes, log_tracebacks=tracebacks, worker_peak_rss_mb=rss, drained=drained,
+        worker_alive=alive, agent_crashes=crashes, log_tracebacks=tracebacks, worker_peak_rss_mb=rss,
+        worker_rss_timeline_mb=sampler.timeline(),
+        worker_rss_end_mb=sampler.samples[-1][1] if sampler.samples else None, drained=drained,
         drain_error=drain_error, seconds=round(time.monotonic() - started, 1),
     )
 
@@ -237,6 +285,10 @@ def print_report(report: FuzzReport, out: TextIO) -> None:
     tracebacks = report.log_tracebacks if report.log_tracebacks is not None else "?"
     print(f"  worker process: {alive}; agent crashes: {crashes}; tracebacks in its log: {tracebacks}; "
           f"peak RSS (VmHWM) {rss}", file=out)
+    if report.worker_rss_timeline_mb:
+        print("  worker RSS over the run (s: MB): " + ", ".join(f"{t:.0f}: {mb:.0f}" for t, mb in
+                                                            report.worker_rss_timeline_mb)
+              + (f"; after the drain {report.worker_rss_end_mb:.0f} MB" if report.worker_rss_end_mb else ""), file=out)
     if not report.drained:
         print(f"  NOT DRAINED: {report.drain_error}", file=out)
     print("  result: " + ("OK" if report.ok else "FAILED"), file=out)
