@@ -64,7 +64,11 @@ class WorkerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self._process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         log.close()
-        self._wait_ready(timeout=timeout)
+        try:
+            self._wait_ready(timeout=timeout)
+        except BaseException:
+            self.kill()  # a worker that never got ready must not outlive the caller's error
+            raise
         return self
 
     def _wait_ready(self, *, timeout: float) -> None:
