@@ -38,7 +38,7 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from stream import agents, log_end, metrics, timers, views
+from stream import agents, book_codec, log_end, metrics, timers, views
 from stream.config import Settings
 from stream.incidents import IncidentBook
 from stream.readiness import Readiness
@@ -151,10 +151,13 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         default=None,
         partitions=settings.partitions,
         key_type=str,
-        help="IncidentBook (JSON) per country: its open incidents.",
+        help="IncidentBook (JSON, stream.book_codec) per country: its open incidents.",
         # A busy incident's book (capped histories) can outgrow Kafka's 1 MB default.
         extra_topic_configs={"max.message.bytes": str(MAX_TABLE_VALUE_BYTES)},
     )
+    # Books are stored as their JSON through stream.book_codec, which parses a book only when
+    # the stored bytes are not the ones it last wrote or read (set before the store exists).
+    incidents.value_serializer = book_codec.register()  # type: ignore[attr-defined]  # on the Collection, not TableT
     components = Components(app=app, settings=settings, topics=topics, incidents=incidents,
                             readiness=Readiness(app, table=incidents))
     app.tollwatch = components  # type: ignore[attr-defined]  # the views find their state here
