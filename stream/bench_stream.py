@@ -448,6 +448,18 @@ def bench_latency(*, rate: float, duration: float, out: TextIO, settle: float = 
     print(f"  {len(latencies)} of {len(published)} articles alerted; published -> alert received: "
           f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms "
           f"(exact, per article); {_load()}", file=out, flush=True)
+    # By when the article was published: a worker that keeps up stays flat, one that falls
+    # behind (books filling up with open incidents) climbs.
+    windows = 6
+    span = count / windows
+    parts = []
+    for w in range(windows):
+        ids = [a.id for a in articles[int(w * span):int((w + 1) * span)]]
+        window = sorted((received[i] - published[i]) * 1000.0 for i in ids if i in received and i in published)
+        if window:
+            parts.append(f"{w * duration / windows:.0f}-{(w + 1) * duration / windows:.0f} s: "
+                         f"p50 {_quantile(window, 0.5):.0f} / p99 {_quantile(window, 0.99):.0f} ms")
+    print("  by publication time: " + "; ".join(parts), file=out)
     return result
 
 
