@@ -33,10 +33,8 @@ from collections import OrderedDict
 from typing import Any
 
 from faust.serializers import codecs
-from pydantic import TypeAdapter
 
 from stream.incidents import IncidentBook, IncidentState
-from stream.models import Alert
 
 #: The codec's name in Faust's registry (the table's ``value_serializer``).
 CODEC = "incident_book"
@@ -58,8 +56,6 @@ def _remember(key: str, data: bytes, book: IncidentBook) -> None:
 #: when the state goes away (as :data:`stream.incidents._PROFILES`).
 _FRAGMENTS: dict[int, tuple[weakref.ref[IncidentState], bytes]] = {}
 _STATE_JSON = IncidentState.__pydantic_serializer__
-#: The alerts awaiting delivery (stream.outbox): small, serialized whole with every write.
-_OUTBOX_JSON: TypeAdapter[list[Alert]] = TypeAdapter(list[Alert])
 
 
 def _state_json(state: IncidentState) -> bytes:
@@ -79,10 +75,15 @@ def _state_json(state: IncidentState) -> bytes:
 
 
 def book_json(book: IncidentBook) -> bytes:
-    """Byte for byte ``IncidentBook.model_dump_json()``, assembled from per-incident pieces."""
+    """Byte for byte ``IncidentBook.model_dump_json()``, assembled from per-incident pieces.
+
+    The fields after ``incidents`` (outbox, passed fingerprints, any added later) are small and
+    serialized by pydantic each time, so a new field cannot be left out of the stored value.
+    """
+    rest = book.model_dump_json(exclude={"partition", "incidents"}).encode()
     return b"".join((b'{"partition":', json.dumps(book.partition, ensure_ascii=False).encode(),
-                     b',"incidents":[', b",".join(_state_json(s) for s in book.incidents),
-                     b'],"outbox":', _OUTBOX_JSON.dump_json(book.outbox), b"}"))
+                     b',"incidents":[', b",".join(_state_json(s) for s in book.incidents), b"]",
+                     (b"," + rest[1:]) if rest != b"{}" else b"}"))
 
 
 def dump_book(book: IncidentBook) -> bytes:

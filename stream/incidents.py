@@ -178,6 +178,9 @@ CONFLICT_WINDOW = dt.timedelta(hours=6)
 MAX_HISTORY = 200
 #: Fingerprints kept per incident (two per article).
 MAX_FINGERPRINTS = 2000
+#: Fingerprints of articles that updated nothing, per book (two per article). A replay after a
+#: crash or rebalance covers the records since the last commit, a few seconds' worth.
+MAX_PASSED = 1000
 #: Alert ids remembered per incident, so a fact is never emitted twice.
 MAX_EMITTED = 1000
 #: Distinct sources remembered per party and role.
@@ -360,6 +363,11 @@ class IncidentBook(BaseModel):
     #: state they came from, in one table record, and emptied once delivered (stream.outbox).
     #: :func:`fold` and :func:`expire` carry it over untouched.
     outbox: list[Alert] = Field(default_factory=list)
+    #: Fingerprints of articles folded here that updated no incident (ambiguous, background,
+    #: nothing to learn), newest last, capped. A redelivered article must stay a no-op even when
+    #: incidents opened after it would now take it: at-least-once delivery replays the
+    #: suffix after the last commit, and the undisturbed run folded each article once.
+    passed: list[str] = Field(default_factory=list)
 
     def get(self, event_key: str) -> IncidentState | None:
         return next((s for s in self.incidents if event_key in (s.event_key, *s.former_keys)), None)
@@ -1116,6 +1124,9 @@ def fold(
     )
 
     fp_id, fp_content = fingerprints(extraction)
+    if fp_id in book.passed or fp_content in book.passed:
+        logger.debug("article %s already folded (it updated nothing); ignored", extraction.id)
+        return (book if given is None else given), []
     for state in book.incidents:
         known = set(state.fingerprints)
         if fp_id in known or fp_content in known:
@@ -1145,7 +1156,10 @@ def fold(
     if decision.action == "skip" or (decision.action == "new" and not _has_content(extraction)):
         logger.info("article %s: no incident updated (%s)", extraction.id,
                     decision.reason if decision.action == "skip" else "nothing to learn, no incident to join")
-        return (book if given is None else given), []
+        book.passed = list(book.passed)
+        _push(book.passed, fp_id, MAX_PASSED)
+        _push(book.passed, fp_content, MAX_PASSED)
+        return book, []
     if decision.index is None:
         state = _new_incident(extraction, report, partition=partition)
         book.incidents.append(state)

@@ -33,6 +33,9 @@ def test_book_json_is_model_dump_json_byte_for_byte() -> None:
         assert book_codec.book_json(book) == book.model_dump_json().encode()
     odd = IncidentBook(partition='côte-d\'ivoire "x"\\y')
     assert book_codec.book_json(odd) == odd.model_dump_json().encode()
+    remembering = odd.model_copy(update={"passed": ["i:0123", "c:4567"]})  # every field is stored
+    assert book_codec.book_json(remembering) == remembering.model_dump_json().encode()
+    assert IncidentBook.model_validate_json(book_codec.book_json(remembering)).passed == ["i:0123", "c:4567"]
 
 
 def test_load_reuses_the_book_only_for_the_bytes_it_encodes() -> None:

@@ -955,3 +955,22 @@ def test_merge_keeps_one_history_and_tells_nothing_twice(monkeypatch: pytest.Mon
     book, again = run([article("c1", at=T0 + hours(3), source="delta.example", claimed_by=["Red Front"],
                                incident=portville)], book)
     assert again == []
+
+
+def test_a_replayed_article_that_updated_nothing_stays_a_no_op_after_the_book_changed() -> None:
+    """At-least-once delivery replays the records since the last commit; an article that was
+    ambiguous the first time must not join an incident opened after it (tollwatch chaos)."""
+    book = _two_portville_incidents()
+    undated = IncidentDescriptor(place="Portville", country="Atlantis", kind="bombing")
+    u1 = article("u1", at=None, killed=fig(60), incident=undated)
+    book, alerts = run([u1], book, received_at=RECEIVED + hours(2))
+    assert alerts == [] and len(book.passed) == 2
+    third = PLACE.model_copy(update={"date": DAY0 + dt.timedelta(days=14)})
+    book, alerts = run([article("c1", at=T0 + dt.timedelta(days=14), killed=fig(58), incident=third)], book,
+                       received_at=RECEIVED + hours(3))
+    assert [a.kind.value for a in alerts] == ["first_report"]
+    _, would = fold(book.model_copy(update={"passed": []}), u1, partition=KEY,
+                            received_at=RECEIVED + hours(2))
+    assert would, "the scenario needs a book in which the replayed article would now join an incident"
+    again, alerts = fold(book, u1, partition=KEY, received_at=RECEIVED + hours(2))
+    assert alerts == [] and again.incidents == book.incidents
