@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel
 
 from stream.broker import EmbeddedBroker
@@ -379,12 +379,13 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
-async def _paced(bootstrap: str, topic: str, alerts_topic: str, articles: list[Article], *, rate: float,
+async def _paced(settings: Settings, articles: list[Article], *, rate: float,
                  settle: float) -> tuple[dict[str, float], dict[str, float]]:
     """Publish at ``rate`` per second while a subscriber reads the alerts topic; returns
     (published wall time, first alert wall time) by article id."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=5)
+    topic, alerts_topic = settings.topic_articles, settings.topic_alerts
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_list, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=5, **settings.aiokafka_security())
     await consumer.start()
     partitions = consumer.partitions_for_topic(alerts_topic) or set()
     consumer.assign([TopicPartition(alerts_topic, p) for p in partitions])
@@ -402,7 +403,7 @@ async def _paced(bootstrap: str, topic: str, alerts_topic: str, articles: list[A
                     if article_id and article_id not in received:
                         received[article_id] = now
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    producer = aiokafka_producer(settings, linger_ms=0)
     await producer.start()
     reader = asyncio.create_task(subscribe())
     published: dict[str, float] = {}
@@ -434,9 +435,7 @@ def bench_latency(*, rate: float, duration: float, out: TextIO, settle: float = 
     print(f"latency bench: {count} articles at {rate:g}/s for {duration:g} s, each a new incident "
           f"(a first_report alert); {_load()}", file=out, flush=True)
     with LocalStack() as stack:
-        published, received = asyncio.run(_paced(
-            stack.settings.bootstrap_servers or "", stack.settings.topic_articles, stack.settings.topic_alerts,
-            articles, rate=rate, settle=settle))
+        published, received = asyncio.run(_paced(stack.settings, articles, rate=rate, settle=settle))
     latencies = sorted((received[k] - published[k]) * 1000.0 for k in received if k in published)
     if not latencies:
         raise RuntimeError("no alert matched a published article")
