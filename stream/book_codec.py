@@ -38,18 +38,29 @@ from stream.incidents import IncidentBook, IncidentState
 
 #: The codec's name in Faust's registry (the table's ``value_serializer``).
 CODEC = "incident_book"
-#: Table keys whose last book is kept parsed (a worker holds one key per country).
+#: Table keys whose last book is kept parsed (a worker holds one key per country) ...
 MAX_REMEMBERED = 1024
+#: ... and the bytes those books' JSON may add up to: a parsed book takes several times its
+#: JSON in memory, and a hostile stream can fill books up to MAX_BOOK_BYTES (6 MB) each.
+MAX_REMEMBERED_BYTES = 48 * 1024 * 1024
 
 _PARTITION = re.compile(rb'\{\s*"partition"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _remembered: OrderedDict[str, tuple[bytes, IncidentBook]] = OrderedDict()
 
 
+_remembered_bytes = 0
+
+
 def _remember(key: str, data: bytes, book: IncidentBook) -> None:
+    global _remembered_bytes
+    old = _remembered.pop(key, None)
+    if old is not None:
+        _remembered_bytes -= len(old[0])
     _remembered[key] = (data, book)
-    _remembered.move_to_end(key)
-    while len(_remembered) > MAX_REMEMBERED:
-        _remembered.popitem(last=False)
+    _remembered_bytes += len(data)
+    while len(_remembered) > 1 and (len(_remembered) > MAX_REMEMBERED or _remembered_bytes > MAX_REMEMBERED_BYTES):
+        _, (gone, _) = _remembered.popitem(last=False)
+        _remembered_bytes -= len(gone)
 
 
 #: JSON of stored incident states, by ``id(state)``, with a weak reference that drops the entry
@@ -113,11 +124,21 @@ def load_book(data: bytes) -> IncidentBook:
 
 def forget(key: str) -> None:
     """Drop what is remembered for a key deleted from the table."""
-    _remembered.pop(key, None)
+    global _remembered_bytes
+    gone = _remembered.pop(key, None)
+    if gone is not None:
+        _remembered_bytes -= len(gone[0])
 
 
 def forget_all() -> None:
+    global _remembered_bytes
     _remembered.clear()
+    _remembered_bytes = 0
+
+
+def remembered_bytes() -> int:
+    """JSON bytes of the books kept parsed (bounded by MAX_REMEMBERED_BYTES)."""
+    return _remembered_bytes
 
 
 class IncidentBookCodec(codecs.Codec):

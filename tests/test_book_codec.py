@@ -9,6 +9,7 @@ import json
 import os
 import weakref
 
+import pytest
 from faust.serializers import codecs
 
 from stream import book_codec, metrics
@@ -108,3 +109,16 @@ def test_distinct_incident_articles_are_one_sequence_whatever_the_batches() -> N
 
 def test_rss_of_this_process() -> None:
     assert rss_kib(os.getpid()) > 1000
+
+
+def test_remembered_books_are_bounded_by_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    book_codec.forget_all()
+    monkeypatch.setattr(book_codec, "MAX_REMEMBERED_BYTES", 1000)
+    books = [IncidentBook(partition=f"country-{i}", passed=[f"i:{i:0200d}"]) for i in range(20)]
+    for book in books:
+        book_codec.dump_book(book)
+    assert 0 < book_codec.remembered_bytes() <= 1000
+    assert book_codec.load_book(book_codec.book_json(books[-1])) is books[-1]  # the newest is kept
+    assert book_codec.load_book(book_codec.book_json(books[0])) is not books[0]  # the oldest went first
+    book_codec.forget_all()
+    assert book_codec.remembered_bytes() == 0
