@@ -313,15 +313,21 @@ def _name_rules() -> _NameRules:
     demonyms = dict(lexicon.entry("gazetteer", "demonyms"))
     return _NameRules(
         # Up to five capitalised words (with 'of'/'for'/'the' inside) ending in a group noun.
+        # ``[A-Z](?<![\w-].)`` is ``(?<![\w-])[A-Z]`` with the class first, so that ``re`` skips
+        # ahead to capitals instead of testing the lookbehind at every position.
         unknown_group=re.compile(
-            rf"(?<![\w-]){word}(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}\s+{heads}\b"
+            rf"[A-Z](?<![\w-].)[\w'-]+(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}\s+{heads}\b"
             rf"(?:\s+(?:of|for)\s+(?:the\s+)?{word}(?:\s+{word}){{0,3}})?"
         ),
         stopwords=frozenset(data["unknown_group_stopwords"]),
         self_named=re.compile(data["self_named"]),
+        # Guarded: a position not at a demonym's first letter is turned down with one test
+        # instead of trying some two hundred demonyms there.
         state_agents=re.compile(
-            r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
-            + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
+            lexicon.guarded(
+                r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
+                + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
+            )
         ),
         agent_noun=re.compile(lexicon.alternation(data["state_agents"]), re.IGNORECASE),
         demonyms=demonyms,

@@ -1,0 +1,47 @@
+"""Speed-ups of issue 13 keep every match: each rewritten regex or plain-Python replacement is
+checked against the formulation it replaces, on corpus-like sentences and random strings."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from stream.extract import figure_mentions, lexicon, responsibility
+from tests.extract.test_speedups import random_texts, same_matches, sample_texts
+
+
+def test_after_last_digit_is_the_end_of_the_last_digit_match() -> None:
+    rng = random.Random(11)
+    alphabet = ["1", "9", "0", " ", "a", ",", ".", "\n", "\u0663", "\u00e9", "-"]  # an Arabic-Indic digit too
+    for _ in range(20000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        last = re.search(r"\d(?!.*\d)", t, re.DOTALL)
+        assert figure_mentions.after_last_digit(t) == (last.end() if last else 0), t
+
+
+def _name_pieces() -> list[str]:
+    data = lexicon.load("responsibility")
+    words = re.findall(r"[A-Za-z']+", " ".join([*data["unknown_group_heads"], *data["state_agents"]]))
+    demonyms = list(lexicon.entry("gazetteer", "demonyms"))[:40]
+    return [*words, *demonyms, "Aegean", "Liberation", "of", "the", "al", "-", "'", " ", "x", "_", "1", "."]
+
+
+def test_party_name_regexes_match_as_before() -> None:
+    rules = responsibility._name_rules()
+    data = lexicon.load("responsibility")
+    demonyms = dict(lexicon.entry("gazetteer", "demonyms"))
+    word = r"[A-Z][\w'-]+"
+    old_group = re.compile(
+        rf"(?<![\w-]){word}(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}\s+"
+        rf"{lexicon.alternation(data['unknown_group_heads'])}\b"
+        rf"(?:\s+(?:of|for)\s+(?:the\s+)?{word}(?:\s+{word}){{0,3}})?"
+    )
+    old_agents = re.compile(
+        r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
+        + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
+    )
+    assert rules.unknown_group.pattern != old_group.pattern
+    assert rules.state_agents.pattern != old_agents.pattern
+    texts = sample_texts(12, 500) + random_texts(13, 4000, _name_pieces())
+    same_matches(old_group, rules.unknown_group, texts)
+    same_matches(old_agents, rules.state_agents, texts)
