@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
+
 from stream.extract import figure_mentions, lexicon, responsibility
 from tests.extract.test_speedups import random_texts, same_matches, sample_texts
 
@@ -45,3 +47,44 @@ def test_party_name_regexes_match_as_before() -> None:
     texts = sample_texts(12, 500) + random_texts(13, 4000, _name_pieces())
     same_matches(old_group, rules.unknown_group, texts)
     same_matches(old_agents, rules.state_agents, texts)
+
+
+@pytest.mark.parametrize(
+    ("regex", "endings", "trailing_space"),
+    [("revision_from", "revision_from_endings", True), ("revision_anaphora", "revision_anaphora_endings", False)],
+)
+def test_ending_prefilters_never_rule_out_a_match(regex: str, endings: str, trailing_space: bool) -> None:
+    for ascii_text in (False, True):
+        rules = figure_mentions._rules(ascii_text)
+        pattern, words = getattr(rules, regex), getattr(rules, endings)
+        pieces = [*re.findall(r"[A-Za-z]+", pattern.pattern), "to", "from", "up", "the", "of", " ", " ", "\n", "\t",
+                  "\x1c", "ſ", "1", ",", "up from the", "earlier figure of", "that figure was revised to",
+                  "revised the toll to", "the number rose to", "lowered its count of the dead down to"]
+        found = 0
+        for t in sample_texts(14, 500) + random_texts(15, 12000, pieces):
+            for tail in (t, t + " ", t + "\n", t + " \n"):
+                if pattern.search(tail) is not None:
+                    found += 1
+                    assert lexicon.may_end_with(tail, words, trailing_space=trailing_space), (regex, tail)
+        assert found > 50
+
+
+def test_aggregate_period_triggers_are_in_every_match() -> None:
+    rules = figure_mentions._rules()
+    pieces = [*re.findall(r"[A-Za-z]+", rules.aggregate_period.pattern), "'s", " ", "the", "this", ",", "1",
+              "the day's", "death toll", "so far this", "this week alone", "since the start of the", "toll for the"]
+    found = 0
+    for t in sample_texts(16, 500) + random_texts(17, 12000, pieces):
+        for m in rules.aggregate_period.finditer(t):
+            found += 1
+            assert lexicon.contains_any(m.group(0).lower(), rules.aggregate_period_triggers), m.group(0)
+    assert found > 50
+
+
+def test_may_end_with() -> None:
+    assert lexicon.may_end_with("rose from ", ("from",), trailing_space=True)
+    assert lexicon.may_end_with("rose FROM\n", ("from",), trailing_space=True)
+    assert not lexicon.may_end_with("rose from", ("from",), trailing_space=True)  # \s+ needs a space
+    assert lexicon.may_end_with("rose to", ("to",))
+    assert not lexicon.may_end_with("rose to 5 ", ("to",))
+    assert lexicon.may_end_with("Ståte to 5", ("to",))  # non-ASCII: never ruled out
