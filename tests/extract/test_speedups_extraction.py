@@ -3,12 +3,15 @@ checked against the formulation it replaces, on corpus-like sentences and random
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
 import pytest
 
-from stream.extract import figure_mentions, lexicon, responsibility
+from stream.extract import casualties, figure_mentions, lexicon, responsibility
+from stream.extract.figure_mentions import FigureMention
+from stream.models import Qualifier
 from tests.extract.test_speedups import random_texts, same_matches, sample_texts
 
 
@@ -88,3 +91,15 @@ def test_may_end_with() -> None:
     assert lexicon.may_end_with("rose to", ("to",))
     assert not lexicon.may_end_with("rose to 5 ", ("to",))
     assert lexicon.may_end_with("Ståte to 5", ("to",))  # non-ASCII: never ruled out
+
+
+
+def test_names_field_is_any_cue_not_other() -> None:
+    names = ["killed", "injured", "injured_weak", "hospitalized", "casualties", ""]
+    for field_name in [*names, "missing"]:
+        for size in range(3):
+            for named in itertools.product(names, repeat=size):
+                cues = {f"cue{i}": n for i, n in enumerate(named)}
+                mention = FigureMention(1, Qualifier.EXACT, None, 0, cues, set())  # type: ignore[arg-type]
+                expected = any(casualties._relation(c, n, field_name) != "other" for c, n in cues.items())
+                assert casualties._names_field(mention, field_name) == expected, (field_name, cues)
