@@ -177,14 +177,14 @@ def _rules(ascii_text: bool = False) -> _Rules:
         stale_triggers=lexicon.triggers("casualties", "stale_triggers"),
         forecast=re.compile(data["forecast"], re.IGNORECASE),
         forecast_triggers=lexicon.triggers("casualties", "forecast_triggers"),
-        claimant=rx(data["claimant_cues"], ignore),
-        missing=rx(data["missing_terms"], ignore),
-        combined=rx(data["combined_terms"], ignore),
+        claimant=rx(lexicon.guarded(data["claimant_cues"]), ignore),
+        missing=rx(lexicon.guarded(data["missing_terms"]), ignore),
+        combined=rx(lexicon.guarded(data["combined_terms"]), ignore),
         aggregate_period=rx(data["aggregate_period"], ignore),
         aggregate_period_triggers=lexicon.triggers("casualties", "aggregate_period_triggers"),
-        aggregate_incidents=rx(data["aggregate_incidents"], ignore),
+        aggregate_incidents=rx(lexicon.guarded(data["aggregate_incidents"]), ignore),
         inclusion_head=rx(data["inclusion_head"], ignore),
-        inclusion_list=rx(data["inclusion_list"], ignore),
+        inclusion_list=rx(lexicon.guarded(data["inclusion_list"]), ignore),
     )
 
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from stream.extract import casualties, figure_mentions, lexicon, responsibility
+from stream.extract import casualties, figure_mentions, incident, lexicon, responsibility
 from stream.extract.figure_mentions import FigureMention
 from stream.models import Qualifier
 from tests.extract.test_speedups import random_texts, same_matches, sample_texts
@@ -103,3 +103,38 @@ def test_names_field_is_any_cue_not_other() -> None:
                 mention = FigureMention(1, Qualifier.EXACT, None, 0, cues, set())  # type: ignore[arg-type]
                 expected = any(casualties._relation(c, n, field_name) != "other" for c, n in cues.items())
                 assert casualties._names_field(mention, field_name) == expected, (field_name, cues)
+
+
+def test_background_lede_triggers_are_in_every_match() -> None:
+    rule = incident._background_rule()
+    triggers = lexicon.triggers("incident", "background_lede_triggers")
+    pieces = [*re.findall(r"[A-Za-z]+", rule.pattern), "3", "10", " ", "'s", "-", "anniversary of the", "years ago"]
+    found = 0
+    for t in sample_texts(19, 500) + random_texts(20, 12000, pieces):
+        for m in rule.finditer(t):
+            found += 1
+            assert lexicon.contains_any(m.group(0).lower(), triggers), m.group(0)
+    assert found > 50
+
+
+#: Casualty rules now compiled behind ``lexicon.guarded`` (rule name -> data key).
+_GUARDED = {
+    "claimant": "claimant_cues",
+    "missing": "missing_terms",
+    "combined": "combined_terms",
+    "aggregate_incidents": "aggregate_incidents",
+    "inclusion_list": "inclusion_list",
+}
+
+
+def test_guarded_casualty_rules_match_as_unguarded() -> None:
+    data = lexicon.load("casualties")
+    pieces = [*re.findall(r"[A-Za-z']+", " ".join(data[k] for k in _GUARDED.values())), " ", ",", "1", "-", "."]
+    texts = sample_texts(21, 500) + random_texts(22, 6000, pieces)
+    for ascii_text in (False, True):
+        rules = figure_mentions._rules(ascii_text)
+        for name, key in _GUARDED.items():
+            plain = lexicon.compile_rule(data[key], re.IGNORECASE, ascii_text=ascii_text)
+            guarded = getattr(rules, name)
+            assert guarded.pattern != plain.pattern
+            same_matches(plain, guarded, [t for t in texts if not ascii_text or lexicon.plain_ascii(t)])
