@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from stream.extract import casualties, figure_mentions, incident, lexicon, responsibility
+from stream.extract import casualties, figure_mentions, incident, lexicon, responsibility, text
 from stream.extract.figure_mentions import FigureMention
 from stream.models import Qualifier
 from tests.extract.test_speedups import random_texts, same_matches, sample_texts
@@ -138,3 +138,21 @@ def test_guarded_casualty_rules_match_as_unguarded() -> None:
             guarded = getattr(rules, name)
             assert guarded.pattern != plain.pattern
             same_matches(plain, guarded, [t for t in texts if not ascii_text or lexicon.plain_ascii(t)])
+
+
+def test_caption_pre_tests_never_rule_out_a_caption() -> None:
+    triggers = text._captions().contains_triggers
+    assert all(lexicon.contains_any(c.lower(), triggers) for c in lexicon.entry("text", "caption_contains"))
+    pieces = [*re.findall(r"[A-Za-z]+", " ".join(lexicon.entry("text", "caption_suffix"))), "(", ")", ":", " ", "\n",
+              "\t", "\x1c", "é", "Photo", "AFP", "Getty Images", "(Photo: Reuters)", ".", "x"]
+    found = 0
+    for ascii_text in (False, True):
+        rules = text._captions(ascii_text)
+        for t in sample_texts(23, 500) + random_texts(24, 12000, pieces):
+            if ascii_text and not lexicon.plain_ascii(t):
+                continue
+            for tail in (t, t + " ", t + ")", t + "\n"):
+                if rules.suffix.search(tail):
+                    found += 1
+                    assert lexicon.may_end_with(tail, rules.suffix_endings), tail
+    assert found > 100
