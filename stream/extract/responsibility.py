@@ -168,8 +168,11 @@ def _party_pattern(ordered: list[str], splits: dict[str, tuple[frozenset[str], s
     return "(?:" + "|".join(branches) + ")" + _PARTY_END
 
 
+_SPACES_AND_HYPHENS = re.compile(r"[\s-]+")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"[\s-]+", " ", text.lower()).strip()
+    return _SPACES_AND_HYPHENS.sub(" ", text.lower()).strip()
 
 
 @cache
@@ -334,12 +337,16 @@ def _name_rules() -> _NameRules:
     )
 
 
+_POSSESSIVE_END = re.compile(r"(?:'s|s')$")
+_ARTICLE_START = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
 def normalise_party_name(name: str) -> str:
     """'the Aegean Liberation Front's' -> 'Aegean Liberation Front': articles, quotes and
     possessives are not part of a name."""
     name = name.strip().strip("\"'").strip()
-    name = re.sub(r"(?:'s|s')$", "", name)
-    name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.IGNORECASE)
+    name = _POSSESSIVE_END.sub("", name)
+    name = _ARTICLE_START.sub("", name)
     return " ".join(name.split())
 
 
