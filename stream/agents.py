@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
+import time
+import weakref
 from typing import TYPE_CHECKING
 
 import faust
 from pydantic import ValidationError
 
-from stream import metrics, outbox
-from stream.incidents import IncidentBook, expire, fold, partition_key
+from stream import book_codec, metrics, outbox
+from stream.incidents import IncidentBook, IncidentState, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
     ExpireRequest,
@@ -91,6 +94,8 @@ class IncidentAgents:
             if isinstance(message, ExpireRequest):
                 self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
                 continue
+            started = time.perf_counter()
+            unchanged = book
             before = {state.event_key for state in book.incidents} if book else set()
             try:
                 book, alerts = fold(
@@ -102,8 +107,12 @@ class IncidentAgents:
                 continue
             now = dt.datetime.now(dt.UTC)
             alerts = [alert.model_copy(update={"emitted_at": now}) for alert in alerts]
-            # The state and the alerts it caused, in one table record (stream.outbox).
-            self.incidents[partition] = book.model_copy(update={"outbox": alerts}).model_dump(mode="json")
+            # fold hands back the book it was given when nothing changed: no write then. Otherwise
+            # the state and the alerts it caused go in one table record (stream.outbox), stored
+            # as JSON by stream.book_codec.
+            if alerts or book is not unchanged:
+                self.incidents[partition] = book.model_copy(update={"outbox": alerts})
+            metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
             publish_figures(book)
@@ -125,7 +134,7 @@ class IncidentAgents:
         for alert in alerts:
             await self._emit(alert, article_time=article_time)
         await self.app.producer.flush()
-        self.incidents[book.partition] = book.model_copy(update={"outbox": []}).model_dump(mode="json")
+        self.incidents[book.partition] = book.model_copy(update={"outbox": []})
 
     async def _replay_outbox(self, book: IncidentBook) -> IncidentBook:
         """A worker died while delivering this book's outbox: send what the alerts topic lacks."""
@@ -139,10 +148,10 @@ class IncidentAgents:
                        book.partition, len(pending), len(present), len(missing))
         book = book.model_copy(update={"outbox": []})
         if missing:
-            self.incidents[book.partition] = book.model_copy(update={"outbox": missing}).model_dump(mode="json")
+            self.incidents[book.partition] = book.model_copy(update={"outbox": missing})
             await self._deliver(book, missing, article_time=None)
         else:
-            self.incidents[book.partition] = book.model_dump(mode="json")
+            self.incidents[book.partition] = book
         return book
 
     async def _emit(self, alert: Alert, *, article_time: dt.datetime | None) -> None:
@@ -169,19 +178,39 @@ class IncidentAgents:
             return
         if book is None:
             del self.incidents[partition]
+            book_codec.forget(partition)
         else:
-            self.incidents[partition] = book.model_dump(mode="json")
+            self.incidents[partition] = book
+
+
+#: Incident states whose gauges are set, by ``id(state)`` (weakly: an entry goes with its state).
+_PUBLISHED: dict[int, weakref.ref[IncidentState]] = {}
 
 
 def publish_figures(book: IncidentBook) -> None:
-    """Set the per-incident figure gauges of a book (and drop the series of renamed keys)."""
+    """Set the per-incident figure gauges of a book (and drop the series of renamed keys).
+
+    A state object already published is skipped while its series stand: stored states are
+    never modified (``fold`` changes copies), so only the incidents an article changed, now
+    new objects, are set again, not every open incident of the country on every message.
+    """
     for state in book.incidents:
+        key = id(state)
+        seen = _PUBLISHED.get(key)
+        if seen is not None and seen() is state and metrics.has_figures(state.event_key):
+            continue
         for former in state.former_keys:
             metrics.drop_incident(former)
         metrics.set_incident_figures(
             state.event_key, state.label,
             {field: figure.value for field, figure in state.figures.items()},
         )
+        if state.figures:
+            _PUBLISHED[key] = weakref.ref(state, functools.partial(_unpublished, key))
+
+
+def _unpublished(key: int, _ref: weakref.ref[IncidentState]) -> None:
+    _PUBLISHED.pop(key, None)
 
 
 def register(components: Components) -> tuple[faust.types.AgentT, faust.types.AgentT]:

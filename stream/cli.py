@@ -124,6 +124,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from stream.app import create_app
     from stream.clients import ensure_topics, probe_bootstrap
+    from stream.profiling import profiled
 
     overrides: dict[str, Any] = {"bootstrap_servers": args.bootstrap}
     if args.web_port is not None:
@@ -163,8 +164,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
             f"API and metrics on http://{shown_host}:{settings.web_port}/incidents and /metrics"
         )
         app = create_app(settings)
+        from stream.fetch_wait import install
+        from stream.pipeline import warm_up
+
+        install()
+        logger.info("extraction warmed up in %.1fs", warm_up())
         worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
-        worker.execute_from_commandline()
+        with profiled():  # only when TOLLWATCH_PROFILE names a file (tollwatch bench --stream)
+            worker.execute_from_commandline()
     finally:
         if broker is not None:
             broker.stop()
@@ -371,9 +378,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         bench_extract(paths, repeat=args.repeat, out=sys.stdout)
     if args.stream:
-        from stream.bench_stream import bench_stream
+        from stream import bench_stream as bench
 
-        bench_stream(paths, messages=args.messages, out=sys.stdout)
+        if args.rate is not None:
+            bench.bench_latency(rate=args.rate, duration=args.duration, out=sys.stdout)
+        elif args.incidents is not None:
+            bench.bench_memory(incidents=args.incidents, out=sys.stdout, ttl_seconds=args.ttl)
+        else:
+            bench.bench_stream(paths, messages=args.messages, out=sys.stdout, baseline=args.baseline,
+                               workers=args.workers, profile=args.profile)
     return 0
 
 
@@ -531,7 +544,11 @@ examples:
 examples:
   tollwatch bench                                # extraction speed on the samples
   tollwatch bench --extract corpus.jsonl --repeat 5
-  tollwatch bench --stream --messages 2000       # through a broker and a worker""",
+  tollwatch bench --stream --messages 2000       # through a broker and a worker
+  tollwatch bench --stream --baseline            # ... and a bare Faust worker: rates, ratio, profile
+  tollwatch bench --stream --workers 2           # two worker processes
+  tollwatch bench --stream --rate 100 --duration 60   # p50/p99 article -> alert at 100/s
+  tollwatch bench --stream --incidents 100000    # worker RSS as incidents open and expire""",
 }
 
 
@@ -668,6 +685,19 @@ first five minutes (three shells):
     p.add_argument("--repeat", type=int, default=20, help="--extract: times each article is extracted (default 20)")
     p.add_argument("--messages", type=int, default=5000,
                    help="--stream: articles to publish, cycling through PATH (default 5000)")
+    p.add_argument("--baseline", action="store_true",
+                   help="--stream: first the same articles through a bare Faust pass-through worker; print "
+                        "both rates, their ratio and a profile of the tollwatch worker")
+    p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
+                   help="--stream: profile the worker in an extra, untimed pass (default: with --baseline)")
+    p.add_argument("--workers", type=int, default=1, help="--stream: worker processes (default 1)")
+    p.add_argument("--rate", type=float, help="--stream: publish this many distinct-incident articles per second "
+                   "and report p50/p99 of article published -> alert received")
+    p.add_argument("--duration", type=float, default=60.0, help="--rate: seconds to publish for (default 60)")
+    p.add_argument("--incidents", type=int,
+                   help="--stream: push this many distinct incidents through and report the worker's RSS")
+    p.add_argument("--ttl", type=float, default=30.0,
+                   help="--incidents: the worker's incident TTL in seconds (default 30)")
     p.set_defaults(func=cmd_bench)
 
     from stream.fuzz_run import add_fuzz_parser  # hostile-input check (issue 12)

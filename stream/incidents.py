@@ -145,6 +145,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -471,6 +472,28 @@ def article_profile(
     )
 
 
+#: Profiles of stored (never again modified) states, by ``id(state)``, with a weak reference
+#: that drops the entry when the state goes away.
+_PROFILES: dict[int, tuple[weakref.ref[IncidentState], Profile]] = {}
+
+
+def _stored_profile(state: IncidentState) -> Profile:
+    """:func:`incident_profile` of a state from a book given to :func:`fold`, computed once per
+    state object. Sound because stored states are never modified (copy-on-write: ``fold``
+    changes copies made by :func:`_writable`); never call it on a state being changed."""
+    key = id(state)
+    known = _PROFILES.get(key)
+    if known is not None and known[0]() is state:
+        return known[1]
+    profile = incident_profile(state)
+
+    def gone(_ref: weakref.ref[IncidentState]) -> None:
+        _PROFILES.pop(key, None)
+
+    _PROFILES[key] = (weakref.ref(state, gone), profile)
+    return profile
+
+
 def incident_profile(state: IncidentState) -> Profile:
     """The same view of an open incident: every place its reports named, its best text date,
     the earliest publication day, its family, standing toll and claimants."""
@@ -519,7 +542,7 @@ def resolve(
     weights = matching.rules()
     scored: list[tuple[float, int, Match]] = []
     for index, state in enumerate(book.incidents):
-        match = matching.score(article, incident_profile(state))
+        match = matching.score(article, _stored_profile(state))  # nothing is changed before resolve
         if match is not None:
             scored.append((match.score, index, match))
     weak = not article.located or not article.dated
@@ -1077,7 +1100,9 @@ def fold(
 ) -> tuple[IncidentBook, list[Alert]]:
     """Fold one extraction into the book of its partition; return the new book and its alerts.
 
-    Pure: the input book is not modified, and the same inputs always give the same output.
+    Pure: the input book is not modified, and the same inputs always give the same output. When
+    the article changes nothing (already folded, or no incident to update) the input book itself
+    is returned, so ``returned is book`` says there is nothing to store.
     ``received_at`` is the effective time of an article without ``published`` and drives expiry.
     """
     if not partition or not partition.strip():
@@ -1088,6 +1113,9 @@ def fold(
             "the table entry and the extraction's key must agree"
         )
     received = _utc(received_at, name="received_at")
+    # An article that changes nothing gets back the very book it was given (the caller need not
+    # store it again); one that changes something gets a new book.
+    given = book
     # Copy-on-write: the list is copied now, the incidents we touch further down.
     book = (
         IncidentBook(partition=partition)
@@ -1098,7 +1126,7 @@ def fold(
     fp_id, fp_content = fingerprints(extraction)
     if fp_id in book.passed or fp_content in book.passed:
         logger.debug("article %s already folded (it updated nothing); ignored", extraction.id)
-        return book, []
+        return (book if given is None else given), []
     for state in book.incidents:
         known = set(state.fingerprints)
         if fp_id in known or fp_content in known:
@@ -1111,7 +1139,7 @@ def fold(
                 )
             else:
                 logger.debug("article %s already folded into %s; ignored", extraction.id, state.event_key)
-            return book, []
+            return (book if given is None else given), []
 
     # A month- or year-precise date cannot order reports within a day: such a report is placed
     # by its arrival, like an undated one.
@@ -1222,12 +1250,13 @@ def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentSt
     changed = True
     while changed:
         changed = False
-        here = book.incidents.index(state)
+        here = next(i for i, s in enumerate(book.incidents) if s is state)  # identity: == compares every field
         profile = incident_profile(state)
         for index, other in enumerate(book.incidents):
             if index == here:
                 continue
-            match = matching.score(profile, incident_profile(other))
+            # Only ``state`` has changed in this fold; the others are the stored objects.
+            match = matching.score(profile, _stored_profile(other))
             if match is None or match.score < threshold:
                 continue
             first, second = sorted((state, other), key=lambda s: (s.first_received, s.first_seen, s.event_key))

@@ -220,9 +220,12 @@ def score(article: Profile, incident: Profile) -> Match | None:
     if article.family == incident.family and article.family != "incident":
         total += w["kind"]["same_family"]
         reasons.append(f"both {article.family}")
-    geo = _geo(article, incident, family)
+    # Dates first: they rule most pairs out, and cost less than the distances.
     dates = _dates(article, incident, family)
-    if geo is None or dates is None:
+    if dates is None:
+        return None
+    geo = _geo(article, incident, family)
+    if geo is None:
         return None
     for part, why in (geo, dates, _figures(article, incident), _parties(article, incident)):
         total += part

@@ -33,6 +33,12 @@ EXTRACTION_SECONDS = Histogram(
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
     registry=REGISTRY,
 )
+FOLD_SECONDS = Histogram(
+    "tollwatch_fold_seconds",
+    "Time to fold one extraction into its incident book: table read, fold, table write.",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+    registry=REGISTRY,
+)
 ALERTS = Counter("tollwatch_alerts", "Alerts emitted, by kind.", ["kind"], registry=REGISTRY)
 INCIDENT_FIGURE = Gauge(
     "tollwatch_incident_figure", "Current figure per open incident and field.",
@@ -76,6 +82,11 @@ def set_incident_figures(event_key: str, incident: str, figures: dict[str, int |
         if value is not None:
             INCIDENT_FIGURE.labels(event_key=event_key, incident=incident, field=field).set(value)
             series.add((incident, field))
+
+
+def has_figures(event_key: str) -> bool:
+    """Whether figure series are set for this key."""
+    return bool(_FIGURE_SERIES.get(event_key))
 
 
 def drop_incident(event_key: str) -> None:

@@ -53,13 +53,16 @@ class WorkerProcess:
         """Started and not exited (a crash shows here)."""
         return self._process is not None and self._process.poll() is None
 
-    def start(self, *, timeout: float = 60.0) -> WorkerProcess:
-        cmd = [
+    def command(self) -> list[str]:
+        return [
             sys.executable, "-m", "stream", "worker",
             "--bootstrap", self.settings.bootstrap_servers or "",
             "--web-port", str(self.web_port),
             "--data-dir", str(self.data_dir),
         ]
+
+    def start(self, *, timeout: float = 60.0) -> WorkerProcess:
+        cmd = self.command()
         env = {**os.environ, **self.env, "TOLLWATCH_WEB_HOST": "127.0.0.1"}
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self._process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -157,12 +160,13 @@ class LocalStack:
             raise
         return self
 
-    def new_worker(self, *, data_dir: Path | None = None, name: str = "worker") -> WorkerProcess:
+    def new_worker(self, *, data_dir: Path | None = None, name: str = "worker",
+                   env: dict[str, str] | None = None) -> WorkerProcess:
         return WorkerProcess(
             self.settings,
             data_dir=data_dir or self.workdir / f"{name}-data",
             log_path=self.workdir / f"{name}.log",
-            env=self.env,
+            env={**self.env, **(env or {})},
         )
 
     def dump_worker_log(self) -> None:

@@ -21,6 +21,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from stream.extract import scoring
@@ -66,9 +67,20 @@ def _relation(cue: str, named: str, field_name: str) -> str:
     return "other"
 
 
+@cache
+def _naming(field_name: str) -> frozenset[str]:
+    """The fields a cue may name for ``_relation`` to call it anything but "other"."""
+    names = {field_name}
+    if field_name in ("injured", "hospitalized"):
+        names.add("injured_weak")
+    if field_name == "injured":
+        names.add("hospitalized")
+    return frozenset(names)
+
+
 def _names_field(mention: FigureMention, field_name: str) -> bool:
     """Whether any cue of the mention could make it a figure of ``field_name``."""
-    return any(_relation(c, n, field_name) != "other" for c, n in mention.cues.items())
+    return not _naming(field_name).isdisjoint(mention.cues.values())
 
 
 def mention_features(mention: FigureMention, field_name: str) -> dict[str, float]:
@@ -112,7 +124,9 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
     # A value the article says was revised to another ("lowered the toll from 62 to 57") is
     # not current, whatever else its words say.
     replaced = {r.old for r in found.revisions if r.field == field_name and r.target is not None and r.old != r.target}
-    values = [v for v, ms in by_value.items() if v not in replaced and any(_names_field(m, field_name) for m in ms)]
+    # The mentions of each value that may state it as this field (read once, used twice).
+    own_by_value = {v: [m for m in ms if _names_field(m, field_name)] for v, ms in by_value.items()}
+    values = [v for v in by_value if v not in replaced and own_by_value[v]]
     same_values = sorted(
         (v for v in values if any(m.field == field_name and "revision_old" not in m.cues for m in by_value[v])),
         reverse=True,
@@ -127,12 +141,13 @@ def _candidates(found: Found, field_name: str) -> list[Candidate]:
     candidates: list[Candidate] = []
     for value in values:
         mentions = by_value[value]
-        own = [m for m in mentions if _names_field(m, field_name)]
+        own = own_by_value[value]
         features: dict[str, float] = {}
         for mention in own:
             features.update(mention_features(mention, field_name))
+        common = own[0].flags.intersection(*(m.flags for m in own[1:]))  # ``own`` is never empty
         for flag in _DOUBT_FLAGS:
-            if all(flag in m.flags for m in own):
+            if flag in common:
                 features[f"all:{flag}"] = 1.0
         same = [m for m in own if m.field == field_name]
         features["n_same"] = math.log1p(len(same))

@@ -22,7 +22,7 @@ from functools import cache
 
 from stream.extract import lexicon
 from stream.extract.numbers import NumberMention, find_numbers
-from stream.extract.scope import Scope
+from stream.extract.scope import Scope, lacks_triggers
 from stream.extract.text import Sentence
 from stream.models import Qualifier
 
@@ -61,7 +61,9 @@ class _Rules:
     toll_nouns: re.Pattern[str]
     generic_toll_nouns: re.Pattern[str]
     revision_from: re.Pattern[str]
+    revision_from_endings: tuple[str, ...]
     revision_anaphora: re.Pattern[str]
+    revision_anaphora_endings: tuple[str, ...]
     revision_generic: re.Pattern[str]
     downward: re.Pattern[str]
     subset_left: re.Pattern[str]
@@ -86,6 +88,7 @@ class _Rules:
     missing: re.Pattern[str]
     combined: re.Pattern[str]
     aggregate_period: re.Pattern[str]
+    aggregate_period_triggers: tuple[str, ...]
     aggregate_incidents: re.Pattern[str]
     inclusion_head: re.Pattern[str]
     inclusion_list: re.Pattern[str]
@@ -145,7 +148,9 @@ def _rules(ascii_text: bool = False) -> _Rules:
         toll_nouns=rx(lexicon.guarded(toll_nouns), ignore),
         generic_toll_nouns=rx(rf"\b{lexicon.alternation(data['generic_toll_nouns'])}\b", ignore),
         revision_from=rx(rf"\b{lexicon.alternation(data['revision_from'])}\s+$", ignore),
+        revision_from_endings=lexicon.triggers("casualties", "revision_from_endings"),
         revision_anaphora=rx(lexicon.guarded(data["revision_anaphora"]), ignore),
+        revision_anaphora_endings=lexicon.triggers("casualties", "revision_anaphora_endings"),
         revision_generic=rx(data["revision_generic"], ignore),
         downward=rx(rf"\b{lexicon.alternation(data['downward'])}\b", ignore),
         subset_left=rx(rf"\b{lexicon.alternation(data['subset_left'])}\s+(?:{prefix}\s+)?$", ignore),
@@ -172,13 +177,14 @@ def _rules(ascii_text: bool = False) -> _Rules:
         stale_triggers=lexicon.triggers("casualties", "stale_triggers"),
         forecast=re.compile(data["forecast"], re.IGNORECASE),
         forecast_triggers=lexicon.triggers("casualties", "forecast_triggers"),
-        claimant=rx(data["claimant_cues"], ignore),
-        missing=rx(data["missing_terms"], ignore),
-        combined=rx(data["combined_terms"], ignore),
+        claimant=rx(lexicon.guarded(data["claimant_cues"]), ignore),
+        missing=rx(lexicon.guarded(data["missing_terms"]), ignore),
+        combined=rx(lexicon.guarded(data["combined_terms"]), ignore),
         aggregate_period=rx(data["aggregate_period"], ignore),
-        aggregate_incidents=rx(data["aggregate_incidents"], ignore),
+        aggregate_period_triggers=lexicon.triggers("casualties", "aggregate_period_triggers"),
+        aggregate_incidents=rx(lexicon.guarded(data["aggregate_incidents"]), ignore),
         inclusion_head=rx(data["inclusion_head"], ignore),
-        inclusion_list=rx(data["inclusion_list"], ignore),
+        inclusion_list=rx(lexicon.guarded(data["inclusion_list"]), ignore),
     )
 
 
@@ -447,7 +453,10 @@ def cue_nearest(ctx: _Context) -> str | None:
 
 def cue_revision_old(ctx: _Context) -> bool:
     """'up from 30', 'revised from 95 (to 84)', 'the earlier toll of 40'."""
-    return ctx.rules.revision_from.search(ctx.left[-60:]) is not None
+    tail = ctx.left[-60:]
+    return lexicon.may_end_with(tail, ctx.rules.revision_from_endings, trailing_space=True) and (
+        ctx.rules.revision_from.search(tail) is not None
+    )
 
 
 def revised_count_field(ctx: _Context, found: Found) -> str | None:
@@ -463,7 +472,10 @@ def revised_count_field(ctx: _Context, found: Found) -> str | None:
 
 def cue_anaphora(ctx: _Context) -> bool:
     """'that figure was later revised to N': takes the field of the figure before it."""
-    return ctx.rules.revision_anaphora.search(ctx.left[-90:]) is not None
+    tail = ctx.left[-90:]
+    return lexicon.may_end_with(tail, ctx.rules.revision_anaphora_endings) and (
+        ctx.rules.revision_anaphora.search(tail) is not None
+    )
 
 
 # --- flags: why a number may not be the incident's current total -------------------------------
@@ -497,6 +509,17 @@ def _is_increment(ctx: _Context, found: Found) -> bool:
 
 
 _LAST_DIGIT = re.compile(r"\d(?!.*\d)", re.DOTALL)
+_ASCII_DIGITS = "0123456789"
+
+
+def after_last_digit(text: str) -> int:
+    """Where the text after its last digit starts, 0 when it has none: ``_LAST_DIGIT``'s end.
+    On ASCII text found with ten ``rfind``: the regex's lookahead rescans the rest of the
+    text at every digit (quadratic in the digits of a 160-character lookback)."""
+    if text.isascii():
+        return max(map(text.rfind, _ASCII_DIGITS)) + 1
+    last = _LAST_DIGIT.search(text)
+    return last.end() if last is not None else 0
 _CLAUSE_END = re.compile(r"[;:.!?]|,(?!\d)")
 #: Characters after a number searched for "killed in the two attacks", "so far this year".
 AGGREGATE_REACH = 60
@@ -509,11 +532,12 @@ def aggregate_flags(ctx: _Context) -> set[str]:
     between the number before and this one, and in the words after it to the clause end (not
     the window, which stops at 'two')."""
     left = ctx.left_full[-TOLL_LOOKBACK:]
-    last = _LAST_DIGIT.search(left)
     right = ctx.sentence.text[ctx.number.end:ctx.number.end + AGGREGATE_REACH]
-    text = (left[last.end():] if last is not None else left) + " " + _CLAUSE_END.split(right, 1)[0]
+    text = left[after_last_digit(left):] + " " + _CLAUSE_END.split(right, 1)[0]
     flags: set[str] = set()
-    if ctx.rules.aggregate_period.search(text):
+    if not lacks_triggers(text, text.lower(), ctx.rules.aggregate_period_triggers) and (
+        ctx.rules.aggregate_period.search(text)
+    ):
         flags.add("aggregate_period")
     if ctx.rules.aggregate_incidents.search(text):
         flags.add("aggregate_incidents")

@@ -36,11 +36,12 @@ from stream.extract.places import Place, gazetteer, locate, slug
 from stream.extract.scope import (
     Scope,
     build_scope,
+    lacks_triggers,
     opening_year,
     sentence_about_other,
     year_hint,
 )
-from stream.extract.text import Document
+from stream.extract.text import Document, Sentence
 from stream.models import IncidentDescriptor
 
 logger = logging.getLogger(__name__)
@@ -93,15 +94,19 @@ def looks_back(doc: Document) -> bool:
     opened from it would be a duplicate dated to the anniversary (issue 10). The resolved
     date is not used: in a trial article it is the verdict's day."""
     lede_rule = _background_rule()
-    lede: list[str] = []
+    triggers = lexicon.triggers("incident", "background_lede_triggers")
+    lede: list[Sentence] = []
     body = 0
     for sentence in doc.sentences:
         if sentence.kind == "title":
-            lede.append(sentence.text)
+            lede.append(sentence)
         elif sentence.kind == "body" and body < _LEDE_BODY_SENTENCES:
-            lede.append(sentence.text)
+            lede.append(sentence)
             body += 1
-    return any(lede_rule.search(t) for t in lede)
+    # The rule is searched only in sentences with one of its trigger words (most have none).
+    return any(
+        not lacks_triggers(s.text, s.lowered, triggers) and lede_rule.search(s.text) for s in lede
+    )
 
 
 def analyse(doc: Document, *, published: dt.datetime | None) -> IncidentAnalysis:

@@ -261,6 +261,24 @@ def contains_any(text: str, substrings: tuple[str, ...]) -> bool:
     return False
 
 
+def may_end_with(text: str, endings: tuple[str, ...], *, trailing_space: bool = False) -> bool:
+    """False when ``text`` cannot match a case-insensitive regex every match of which ends with
+    one of ``endings`` (lower case) and then whitespace to the end (``...(?:a|b)\\s*$``; at
+    least one whitespace character with ``trailing_space``, ``\\s+$``): ``text`` is ASCII and,
+    stripped of its trailing whitespace, ends otherwise. Non-ASCII text is never ruled out:
+    there ``re.IGNORECASE`` matches more than lower-casing shows (e.g. 'ſ' matches 's').
+
+    ``rstrip`` strips what ``\\s`` matches: the ASCII-mode rules (no ``\\s`` for \\x1c-\\x1f)
+    only ever see ``plain_ascii`` text, which has none of those characters.
+    """
+    if not text.isascii():
+        return True
+    stripped = text.rstrip()
+    if trailing_space and len(stripped) == len(text):
+        return False
+    return stripped.lower().endswith(endings)
+
+
 def literal_alternation(phrases: list[str], *, guard: bool = True) -> str:
     """Alternation of literal phrases (escaped), longest first (``guard``: see ``alternation``)."""
     return alternation([re.escape(p) for p in phrases], guard=guard)

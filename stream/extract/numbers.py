@@ -164,10 +164,13 @@ def _halved(tokens: list[str], w: _Words) -> int | None:
     return w.factor(rest[0]) // 2
 
 
+_TOKEN_BREAK = re.compile(r"[\s,-]+")
+
+
 def _words_value(phrase: str) -> int | None:
     """Value of a number-word run, or None when the words do not form one number."""
     w = _words()
-    tokens = [t for t in re.split(r"[\s,-]+", phrase.lower()) if t and t != "and"]
+    tokens = [t for t in _TOKEN_BREAK.split(phrase.lower()) if t and t != "and"]
     if not tokens or (len(tokens) == 1 and tokens[0] in w.scales) or tokens[-1] in ("a", w.half):
         return None  # a bare "hundred" or "million" is not a count
     if w.half in tokens[:2]:

@@ -168,8 +168,11 @@ def _party_pattern(ordered: list[str], splits: dict[str, tuple[frozenset[str], s
     return "(?:" + "|".join(branches) + ")" + _PARTY_END
 
 
+_SPACES_AND_HYPHENS = re.compile(r"[\s-]+")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"[\s-]+", " ", text.lower()).strip()
+    return _SPACES_AND_HYPHENS.sub(" ", text.lower()).strip()
 
 
 @cache
@@ -313,27 +316,37 @@ def _name_rules() -> _NameRules:
     demonyms = dict(lexicon.entry("gazetteer", "demonyms"))
     return _NameRules(
         # Up to five capitalised words (with 'of'/'for'/'the' inside) ending in a group noun.
+        # ``[A-Z](?<![\w-].)`` is ``(?<![\w-])[A-Z]`` with the class first, so that ``re`` skips
+        # ahead to capitals instead of testing the lookbehind at every position.
         unknown_group=re.compile(
-            rf"(?<![\w-]){word}(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}\s+{heads}\b"
+            rf"[A-Z](?<![\w-].)[\w'-]+(?:\s+(?:(?:of|for|the|al)\s+)?{word}){{0,5}}\s+{heads}\b"
             rf"(?:\s+(?:of|for)\s+(?:the\s+)?{word}(?:\s+{word}){{0,3}})?"
         ),
         stopwords=frozenset(data["unknown_group_stopwords"]),
         self_named=re.compile(data["self_named"]),
+        # Guarded: a position not at a demonym's first letter is turned down with one test
+        # instead of trying some two hundred demonyms there.
         state_agents=re.compile(
-            r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
-            + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
+            lexicon.guarded(
+                r"\b(?P<demonym>" + lexicon.literal_alternation(sorted(demonyms, key=len, reverse=True), guard=False)
+                + r")\s+" + lexicon.alternation(data["state_agents"]) + r"\b"
+            )
         ),
         agent_noun=re.compile(lexicon.alternation(data["state_agents"]), re.IGNORECASE),
         demonyms=demonyms,
     )
 
 
+_POSSESSIVE_END = re.compile(r"(?:'s|s')$")
+_ARTICLE_START = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
 def normalise_party_name(name: str) -> str:
     """'the Aegean Liberation Front's' -> 'Aegean Liberation Front': articles, quotes and
     possessives are not part of a name."""
     name = name.strip().strip("\"'").strip()
-    name = re.sub(r"(?:'s|s')$", "", name)
-    name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.IGNORECASE)
+    name = _POSSESSIVE_END.sub("", name)
+    name = _ARTICLE_START.sub("", name)
     return " ".join(name.split())
 
 

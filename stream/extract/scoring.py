@@ -56,8 +56,9 @@ class LinearModel(BaseModel):
     samples: int = Field(default=0, description="Training rows the model was fitted on.")
 
     def logit(self, features: Features) -> float:
-        weights = self.weights
-        return self.bias + sum(weights.get(name, 0.0) * value for name, value in features.items())
+        weight = self.weights.get
+        # A list, not a generator (faster); the same terms summed in the same order.
+        return self.bias + sum([weight(name, 0.0) * value for name, value in features.items()])
 
     def choose(self, group: Sequence[Features]) -> list[float]:
         """Probabilities of the candidates of one decision (softmax of their logits)."""

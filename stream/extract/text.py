@@ -91,7 +91,9 @@ def _boilerplate(ascii_text: bool = False) -> re.Pattern[str]:
 class _CaptionRules:
     prefix: re.Pattern[str]
     suffix: re.Pattern[str]
+    suffix_endings: tuple[str, ...]  # what every suffix match ends with (``lexicon.may_end_with``)
     contains: re.Pattern[str]  # any of the lower-case substrings (one scan instead of one per substring)
+    contains_triggers: tuple[str, ...]  # one of them is in every substring: a line with none is not searched
 
 
 @cache
@@ -106,7 +108,9 @@ def _captions(ascii_text: bool = False) -> _CaptionRules:
         suffix=lexicon.compile_rule(
             lexicon.alternation(data["caption_suffix"], sort=False), ignore, ascii_text=ascii_text
         ),
+        suffix_endings=lexicon.triggers("text", "caption_suffix_endings"),
         contains=re.compile(lexicon.literal_alternation([c.lower() for c in data["caption_contains"]], guard=False)),
+        contains_triggers=lexicon.triggers("text", "caption_contains_triggers"),
     )
 
 
@@ -151,9 +155,11 @@ def is_boilerplate(line: str) -> bool:
 def is_caption(line: str) -> bool:
     """Photo captions and credits (kept, but marked: they often repeat an early figure)."""
     rules = _captions(lexicon.plain_ascii(line))
-    if rules.prefix.match(line) or rules.suffix.search(line[-60:]):
+    tail = line[-60:]
+    if rules.prefix.match(line) or (lexicon.may_end_with(tail, rules.suffix_endings) and rules.suffix.search(tail)):
         return True
-    return rules.contains.search(line.lower()) is not None
+    lowered = line.lower()
+    return lexicon.contains_any(lowered, rules.contains_triggers) and rules.contains.search(lowered) is not None
 
 
 _NON_WORD = re.compile(r"[\W_]+")
