@@ -317,7 +317,8 @@ def test_first_five_minutes_subscribe_publish_dead_letters(stack: LocalStack, tm
 
     from stream.clients import publish_raw
 
-    publish_raw(stack.settings, [b"not json at all"])
+    # Not partition 0, which holds the six articles: the dead letter's offset is then 0.
+    publish_raw(stack.settings, [b"not json at all"], partition=3)
     deadline = time.monotonic() + 30
     while True:
         done = tollwatch("dead-letters", "--from-beginning", "--once", cwd=tmp_path, **env)
@@ -328,4 +329,4 @@ def test_first_five_minutes_subscribe_publish_dead_letters(stack: LocalStack, tm
     assert done.stdout.startswith("[invalid_json] not JSON: Expecting value at column 1  (articles/"), done.stdout
     assert "15 bytes)" in done.stdout and "1 dead letter(s)" in done.stderr
     as_json = json.loads(tollwatch("dead-letters", "--from-beginning", "--once", "--json", cwd=tmp_path, **env).stdout)
-    assert as_json["reason"] == "invalid_json" and as_json["offset"] == 0 and as_json["payload"] == "not json at all"
+    assert as_json["reason"] == "invalid_json" and as_json["offset"] == 0 and as_json["partition"] == 3 and as_json["payload"] == "not json at all"
