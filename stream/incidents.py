@@ -146,8 +146,9 @@ import hashlib
 import json
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -472,26 +473,38 @@ def article_profile(
     )
 
 
-#: Profiles of stored (never again modified) states, by ``id(state)``, with a weak reference
-#: that drops the entry when the state goes away.
+_T = TypeVar("_T")
+#: Values computed once per stored (never again modified) state, by ``id(state)``, with a weak
+#: reference that drops the entry when the state goes away: matching profiles and JSON sizes.
 _PROFILES: dict[int, tuple[weakref.ref[IncidentState], Profile]] = {}
+_SIZES: dict[int, tuple[weakref.ref[IncidentState], int]] = {}
+
+
+def _per_state(cache: dict[int, tuple[weakref.ref[IncidentState], _T]], state: IncidentState,
+               compute: Callable[[IncidentState], _T]) -> _T:
+    """``compute(state)``, once per state object. Sound because stored states are never
+    modified (copy-on-write: ``fold`` changes copies made by :func:`_writable`); never call it
+    on a state being changed."""
+    key = id(state)
+    known = cache.get(key)
+    if known is not None and known[0]() is state:
+        return known[1]
+    value = compute(state)
+
+    def gone(_ref: weakref.ref[IncidentState]) -> None:
+        cache.pop(key, None)
+
+    cache[key] = (weakref.ref(state, gone), value)
+    return value
 
 
 def _stored_profile(state: IncidentState) -> Profile:
-    """:func:`incident_profile` of a state from a book given to :func:`fold`, computed once per
-    state object. Sound because stored states are never modified (copy-on-write: ``fold``
-    changes copies made by :func:`_writable`); never call it on a state being changed."""
-    key = id(state)
-    known = _PROFILES.get(key)
-    if known is not None and known[0]() is state:
-        return known[1]
-    profile = incident_profile(state)
+    """:func:`incident_profile` of a state from a book given to :func:`fold`, computed once."""
+    return _per_state(_PROFILES, state, incident_profile)
 
-    def gone(_ref: weakref.ref[IncidentState]) -> None:
-        _PROFILES.pop(key, None)
 
-    _PROFILES[key] = (weakref.ref(state, gone), profile)
-    return profile
+def _json_size(state: IncidentState) -> int:
+    return len(state.model_dump_json())
 
 
 def incident_profile(state: IncidentState) -> Profile:
@@ -1192,7 +1205,7 @@ def fold(
     state, absorbed = _merge_matches(book, state)
     for gone in absorbed:
         specs.append(_AlertSpec(AlertKind.MERGED, "event_key", state.event_key, previous=gone))
-    _evict(book)
+    _evict(book, changing=state)
     return book, _emit(state, specs, report)
 
 
@@ -1334,9 +1347,11 @@ def merge_states(keep: IncidentState, gone: IncidentState) -> IncidentState:
     return merged
 
 
-def _evict(book: IncidentBook) -> None:
+def _evict(book: IncidentBook, *, changing: IncidentState) -> None:
     """Keep a book bounded even if a country sees many incidents within the TTL: in count, and
-    in bytes (``MAX_BOOK_BYTES``), since the book is one changelog record."""
+    in bytes (``MAX_BOOK_BYTES``), since the book is one changelog record. Sizes of stored
+    states are computed once (serializing every open incident on every article cost more than
+    the fold); ``changing`` is the state this fold is still modifying."""
     while len(book.incidents) > MAX_INCIDENTS:
         oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
         gone = book.incidents.pop(oldest)
@@ -1346,7 +1361,8 @@ def _evict(book: IncidentBook) -> None:
             MAX_INCIDENTS,
             gone.event_key,
         )
-    sizes = {id(state): len(state.model_dump_json()) for state in book.incidents}
+    sizes = {id(state): _json_size(state) if state is changing else _per_state(_SIZES, state, _json_size)
+             for state in book.incidents}
     total = sum(sizes.values())
     while total > MAX_BOOK_BYTES and len(book.incidents) > 1:
         oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
