@@ -22,24 +22,28 @@ _SAMPLE_CHARS = 4000
 
 
 @cache
-def _lists() -> tuple[dict[str, frozenset[str]], int, float, float]:
+def _lists() -> tuple[dict[str, tuple[str, ...]], int, float, float]:
+    """(word -> the languages whose function word it is, thresholds): one lookup per token."""
     data = lexicon.load("language")
-    words = {lang: frozenset(w.lower() for w in ws) for lang, ws in lexicon.entry("language", "stopwords").items()}
-    if ENGLISH not in words:
+    stopwords = lexicon.entry("language", "stopwords")
+    if ENGLISH not in stopwords:
         raise lexicon.LexiconError("data/language.json: stopwords lacks 'en'")
-    return words, int(data["min_words"]), float(data["min_share"]), float(data["factor"])
+    index: dict[str, tuple[str, ...]] = {}
+    for lang, words in stopwords.items():
+        for word in {w.lower() for w in words}:
+            index[word] = (*index.get(word, ()), lang)
+    return index, int(data["min_words"]), float(data["min_share"]), float(data["factor"])
 
 
 def function_word_counts(text: str) -> tuple[int, Counter[str]]:
     """``(words, hits per language)`` over the start of ``text``."""
-    stopwords, *_ = _lists()
-    tokens = [t.lower() for t in _WORD.findall(text[:_SAMPLE_CHARS])]
+    index, *_ = _lists()
+    tokens = Counter(t.lower() for t in _WORD.findall(text[:_SAMPLE_CHARS]))
     hits: Counter[str] = Counter()
-    for token in tokens:
-        for lang, words in stopwords.items():
-            if token in words:
-                hits[lang] += 1
-    return len(tokens), hits
+    for token, count in tokens.items():
+        for lang in index.get(token, ()):
+            hits[lang] += count
+    return tokens.total(), hits
 
 
 def detect_language(text: str) -> str | None:
