@@ -37,27 +37,31 @@ def wait_ms(env: dict[str, str] | None = None) -> int:
     return value
 
 
-class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    fetch_max_wait_ms: int = DEFAULT_MS
+_original_create = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
+_wait_ms = DEFAULT_MS
 
-    def _create_worker_consumer(self, transport: Any) -> Any:
-        consumer = super()._create_worker_consumer(transport)
-        # aiokafka hands this to its Fetcher when the consumer starts.
-        consumer._fetch_max_wait_ms = self.fetch_max_wait_ms
-        return consumer
+
+def _create_worker_consumer(self: faust_aiokafka.AIOKafkaConsumerThread, transport: Any) -> Any:
+    consumer = _original_create(self, transport)
+    # aiokafka hands this to its Fetcher when the consumer starts.
+    consumer._fetch_max_wait_ms = _wait_ms
+    return consumer
 
 
 def install(milliseconds: int | None = None) -> int:
     """Make this process's Faust worker consumers wait at most ``milliseconds`` (default from
     the environment) for records; returns the value. Faust's 1500 ms when ``milliseconds`` is
-    1500 or the environment says so."""
+    1500 or the environment says so.
+
+    The method is replaced on Faust's consumer-thread class itself, so consumer threads that
+    already exist (an app whose consumer was touched while it was built) get the wait too when
+    they start: an earlier version replaced the factory of new threads only, and the worker,
+    whose consumer exists once the app is built, kept Faust's 1500 ms.
+    """
+    global _wait_ms
     value = wait_ms() if milliseconds is None else milliseconds
-    _ConsumerThread.fetch_max_wait_ms = value
-
-    def _new_consumer_thread(self: faust_aiokafka.Consumer) -> faust_aiokafka.AIOKafkaConsumerThread:
-        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-    faust_aiokafka.Consumer._new_consumer_thread = _new_consumer_thread  # type: ignore[method-assign]
+    _wait_ms = value
+    faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
     if value != _FAUST_MS:
         logger.info("consumer fetch wait %d ms (Faust's default: %d ms)", value, _FAUST_MS)
     return value
