@@ -18,7 +18,8 @@ import functools
 import logging
 import time
 import weakref
-from typing import TYPE_CHECKING
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
 
 import faust
 from pydantic import ValidationError
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Acknowledged alert ids a worker remembers (about 5 MB): an outbox entry older than these is
+#: checked against the alerts topic, which is correct, only slower.
+MAX_DELIVERED_IDS = 65_536
+
 
 def record_time(event: faust.types.EventT) -> dt.datetime:
     """The Kafka record timestamp (stable across replays); now when the record has none."""
@@ -56,6 +61,11 @@ class IncidentAgents:
         self.settings = components.settings
         self.topics = components.topics
         self.incidents = components.incidents
+        #: alert_ids this process has sent and the broker has not acknowledged yet ...
+        self._in_flight: set[str] = set()
+        #: ... and those it acknowledged (the most recent MAX_DELIVERED_IDS): an outbox entry in
+        #: either set needs no replay; a restarted process knows neither and asks the topic.
+        self._delivered: OrderedDict[str, None] = OrderedDict()
 
     async def extract_articles(self, stream: faust.StreamT) -> None:
         """articles -> extractions re-keyed by partition key (country), or the dead-letter topic."""
@@ -90,7 +100,7 @@ class IncidentAgents:
             stored = self.incidents.get(partition)
             book = IncidentBook.model_validate(stored) if stored else None
             if book is not None and book.outbox:
-                book = await self._replay_outbox(book)
+                book = await self._settle_outbox(book)
             if isinstance(message, ExpireRequest):
                 self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
                 continue
@@ -108,16 +118,16 @@ class IncidentAgents:
             now = dt.datetime.now(dt.UTC)
             alerts = [alert.model_copy(update={"emitted_at": now}) for alert in alerts]
             # fold hands back the book it was given when nothing changed: no write then. Otherwise
-            # the state and the alerts it caused go in one table record (stream.outbox), stored
-            # as JSON by stream.book_codec.
+            # the state and the alerts it caused go in one table record with the alerts still in
+            # flight (stream.outbox), stored as JSON by stream.book_codec.
             if alerts or book is not unchanged:
-                self.incidents[partition] = book.model_copy(update={"outbox": alerts})
+                self.incidents[partition] = book.model_copy(update={"outbox": [*book.outbox, *alerts]})
             metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
             for evicted in before - {state.event_key for state in book.incidents}:
                 metrics.drop_incident(evicted)
             publish_figures(book)
             if alerts:
-                await self._deliver(book, alerts, article_time=message.article_timestamp)
+                await self._deliver(alerts, article_time=message.article_timestamp)
 
     async def _park(self, event: faust.types.EventT, detail: str) -> None:
         """Dead-letter a record of the internal topic the fold stage could not use."""
@@ -127,40 +137,69 @@ class IncidentAgents:
         metrics.DEAD_LETTERS.labels(reason=letter.reason).inc()
         await self.topics.dead_letter.send(key=event.key, value=letter.model_dump_json().encode())
 
-    async def _deliver(self, book: IncidentBook, alerts: list[Alert], *, article_time: dt.datetime | None) -> None:
-        """Send the alerts just written to the book's outbox, then empty it (stream.outbox)."""
+    async def _deliver(self, alerts: list[Alert], *, article_time: dt.datetime | None) -> None:
+        """Send alerts just written to their book's outbox (stream.outbox).
+
+        The sends are not awaited: each is marked delivered when the broker acknowledges it, and
+        the next fold of the book drops acknowledged entries from its outbox. Faust flushes the
+        producer before it commits an offset, so an article's offset is committed only once its
+        alerts are on the broker; a worker killed before that reads the article again and finds
+        the outbox (:meth:`_settle_outbox`).
+        """
         # The changelog record holding state and outbox is on the broker before any alert leaves.
         await self.app.producer.flush()
         for alert in alerts:
-            await self._emit(alert, article_time=article_time)
-        await self.app.producer.flush()
-        self.incidents[book.partition] = book.model_copy(update={"outbox": []})
+            self._in_flight.add(alert.alert_id)
+            sent = await self._emit(alert, article_time=article_time)
+            sent.add_done_callback(functools.partial(self._acknowledged, alert.alert_id))
 
-    async def _replay_outbox(self, book: IncidentBook) -> IncidentBook:
-        """A worker died while delivering this book's outbox: send what the alerts topic lacks."""
-        pending = book.outbox
-        since = min((a.emitted_at for a in pending if a.emitted_at), default=dt.datetime.now(dt.UTC))
+    def _acknowledged(self, alert_id: str, sent: asyncio.Future[Any]) -> None:
+        self._in_flight.discard(alert_id)
+        if sent.cancelled() or sent.exception() is not None:
+            # Left out of both sets: the next fold of its book asks the alerts topic.
+            logger.warning("alert %s not acknowledged: %s", alert_id,
+                           "cancelled" if sent.cancelled() else sent.exception())
+            return
+        self._delivered[alert_id] = None
+        while len(self._delivered) > MAX_DELIVERED_IDS:
+            self._delivered.popitem(last=False)
+
+    async def _settle_outbox(self, book: IncidentBook) -> IncidentBook:
+        """The book with its outbox reduced to this process's alerts still in flight.
+
+        Entries acknowledged are dropped. Entries this process does not know were written by a
+        worker that died (or by this one before a restart) while delivering them: the alerts
+        topic says which are there, and only the others are sent.
+        """
+        pending = [a for a in book.outbox if a.alert_id not in self._delivered]
+        unknown = [a for a in pending if a.alert_id not in self._in_flight]
+        if not unknown:
+            return book if len(pending) == len(book.outbox) else book.model_copy(update={"outbox": pending})
+        since = min((a.emitted_at for a in unknown if a.emitted_at), default=dt.datetime.now(dt.UTC))
         present = await asyncio.to_thread(
-            outbox.delivered, self.settings, [a.alert_id for a in pending], since=since
+            outbox.delivered, self.settings, [a.alert_id for a in unknown], since=since
         )
-        missing = [a for a in pending if a.alert_id not in present]
+        missing = [a for a in unknown if a.alert_id not in present]
         logger.warning("outbox of %s: %d alert(s) pending after a restart, %d already delivered, sending %d",
-                       book.partition, len(pending), len(present), len(missing))
-        book = book.model_copy(update={"outbox": []})
+                       book.partition, len(unknown), len(present), len(missing))
+        for alert_id in present:
+            self._delivered[alert_id] = None
+        carried = [a for a in pending if a.alert_id in self._in_flight]
+        book = book.model_copy(update={"outbox": [*carried, *missing]})
+        self.incidents[book.partition] = book
         if missing:
-            self.incidents[book.partition] = book.model_copy(update={"outbox": missing})
-            await self._deliver(book, missing, article_time=None)
-        else:
-            self.incidents[book.partition] = book
+            await self._deliver(missing, article_time=None)
         return book
 
-    async def _emit(self, alert: Alert, *, article_time: dt.datetime | None) -> None:
-        await self.topics.alerts.send(key=alert.event_key.encode(), value=alert.model_dump_json().encode())
+    async def _emit(self, alert: Alert, *, article_time: dt.datetime | None) -> asyncio.Future[Any]:
+        """Send one alert; returns the future the producer resolves when the broker acknowledges it."""
+        sent = await self.topics.alerts.send(key=alert.event_key.encode(), value=alert.model_dump_json().encode())
         metrics.ALERTS.labels(kind=alert.kind.value).inc()
         if article_time is not None and alert.emitted_at is not None:
             latency = (alert.emitted_at - article_time).total_seconds()
             metrics.ALERT_LATENCY_SECONDS.observe(max(latency, 0.0))
         logger.info("alert %s", alert.headline)
+        return sent  # type: ignore[return-value]  # Faust's FutureMessage is an asyncio.Future
 
     def _expire(self, partition: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
         """Close the partition's idle incidents (asked for by the expiry timer, run here so that

@@ -14,16 +14,24 @@ The design
     1. The alerts of a fold go into the book's ``outbox`` and the book is written with them:
        one table value, so state and pending alerts reach the changelog together or not at all.
     2. The producer is flushed, so that record is on the broker before any alert leaves.
-    3. The alerts are sent and the producer flushed again (every alert acknowledged).
-    4. The book is written again with an empty outbox.
-    Before the agent touches a book for any message, a non-empty outbox means a worker died
-    between 1 and 4: the agent asks the alerts topic which of those ``alert_id``\\ s are already
+    3. The alerts are sent; the agent does not wait for them. Each is marked delivered when the
+       broker acknowledges it (in memory, :class:`stream.agents.IncidentAgents`).
+    4. The next fold of that book drops the acknowledged entries and writes the outbox with
+       what is still in flight plus its own alerts. There is no separate write to empty it: an
+       earlier version flushed again and rewrote the whole book after every alert, two more
+       round trips and a country's book (up to 6 MB) per alerting article.
+    Faust flushes the producer before it commits an offset, so an article's offset is committed
+    only when its alerts are on the broker. An outbox entry the reading process does not know
+    (neither in flight nor acknowledged by it) was left by a worker that died, or by this one
+    before a restart: the agent asks the alerts topic which of those ``alert_id``\\ s are already
     there (:func:`delivered`, reading from a little before the alerts' ``emitted_at``), sends
-    only the others, and empties the outbox. The message whose processing was interrupted is
-    always redelivered (its offset is committed only after a flush that follows step 4, or not
-    at all), so the outbox is replayed before anything else happens to that book.
+    only the others (in the outbox until acknowledged) and drops the ones found. The article whose processing was
+    interrupted is redelivered (its offset was not committed), and it is for the same book, so
+    the outbox is settled before anything else happens to that book.
     A crash before 1 reaches the broker loses nothing (the article is folded again, nothing was
     sent); after 1, the alerts are in the outbox and the replay sends each missing one once.
+    The cost of not emptying the outbox: after a restart, the first read of a book whose last
+    fold alerted asks the topic once (from that alert's time), even though nothing is missing.
 
 Why not Faust's ``processing_guarantee="exactly_once"``
     It makes the changelog writes, the sends and the offset commit one Kafka transaction per

@@ -49,8 +49,12 @@ def recording_sends(components: Components) -> Iterator[Sent]:
         for topic in topics:
             name = topic.get_topic_name()
 
-            async def record(*, key: bytes | None = None, value: bytes, _name: str = name, **_: Any) -> None:
+            async def record(*, key: bytes | None = None, value: bytes, _name: str = name,
+                             **_: Any) -> asyncio.Future[None]:
                 sent[_name].append((key, value))
+                acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                acknowledged.set_result(None)  # as the broker's acknowledgement
+                return acknowledged
 
             stack.enter_context(mock.patch.object(topic, "send", new=mock.AsyncMock(side_effect=record)))
         # The fold agent flushes around its sends (stream.outbox); nothing is buffered here.

@@ -3,6 +3,7 @@ and replayed without duplicates when a worker died while delivering them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -17,25 +18,78 @@ from stream.app import Components
 from stream.broker import EmbeddedBroker
 from stream.clients import ensure_topics
 from stream.config import Settings
-from tests.test_agents import MOSUL, alerts_of, article, book, extract, fold, recording_sends, run
+from tests.test_agents import MOSUL, MOSUL_REVISED, alerts_of, article, book, extract, fold, recording_sends, run
 
 
 class Died(Exception):
     """Stands in for kill -9 at a chosen point of the delivery."""
 
 
-def test_alerts_leave_only_after_the_state_and_outbox_are_flushed_and_the_outbox_is_emptied() -> None:
+def _bodies(components: Components) -> Any:
+    """The IncidentAgents instance behind the fold agent (its in-memory delivery bookkeeping)."""
+    assert components.agents is not None
+    return components.agents[1].fun.__self__  # type: ignore[attr-defined]
+
+
+def _restarted(components: Components) -> None:
+    """What a kill -9 and restart do to the fold agent: it forgets which alerts it sent."""
+    _bodies(components)._in_flight.clear()
+    _bodies(components)._delivered.clear()
+
+
+def test_alerts_leave_only_after_the_state_and_outbox_are_flushed() -> None:
     async def test(components: Components) -> None:
         calls: list[str] = []
         with recording_sends(components) as sent:
             key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
-            send = components.topics.alerts.send
-            flush = components.app.producer.flush
-            send.side_effect = lambda **kw: calls.append("send")  # type: ignore[attr-defined]
+            send, flush = components.topics.alerts.send, components.app.producer.flush
+            original = send.side_effect  # type: ignore[attr-defined]
+
+            async def logged_send(**kw: Any) -> Any:
+                calls.append("send")
+                return await original(**kw)
+
+            send.side_effect = logged_send  # type: ignore[attr-defined]
             flush.side_effect = lambda: calls.append("flush")  # type: ignore[attr-defined]
             await fold(components, key, value)
-        assert calls[0] == "flush" and calls[-1] == "flush" and "send" in calls
-        assert book(components, "iraq").outbox == []
+            first = alerts_of(sent, components)
+            assert calls[0] == "flush" and calls.count("send") == len(first) >= 1
+            # The outbox holds the alerts until the next fold of the book sees them acknowledged.
+            assert [a.alert_id for a in book(components, "iraq").outbox] == [a.alert_id for a in first]
+            assert _bodies(components)._in_flight == set()
+            key2, value2 = await extract(components, article("m2", MOSUL_REVISED, "2025-03-03T09:00:00Z"), sent)
+            await fold(components, key2, value2)
+            later = alerts_of(sent, components)[len(first):]
+            assert later, "the revision should alert"
+        assert [a.alert_id for a in book(components, "iraq").outbox] == [a.alert_id for a in later]
+
+    run(test)
+
+
+def test_an_alert_not_yet_acknowledged_stays_in_the_outbox() -> None:
+    async def test(components: Components) -> None:
+        with recording_sends(components) as sent:
+            key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
+            pending: list[asyncio.Future[None]] = []
+
+            async def unacknowledged(**kw: Any) -> asyncio.Future[None]:
+                sent[components.settings.topic_alerts].append((kw.get("key"), kw["value"]))
+                pending.append(asyncio.get_running_loop().create_future())
+                return pending[-1]
+
+            components.topics.alerts.send.side_effect = unacknowledged  # type: ignore[attr-defined]
+            await fold(components, key, value)
+            first = alerts_of(sent, components)
+            key2, value2 = await extract(components, article("m2", MOSUL_REVISED, "2025-03-03T09:00:00Z"), sent)
+            await fold(components, key2, value2)
+            both = alerts_of(sent, components)
+            assert len(both) > len(first)
+            stored = [a.alert_id for a in book(components, "iraq").outbox]
+            assert stored == [a.alert_id for a in both]  # the first fold's alerts are still in flight
+            for future in pending:
+                future.set_exception(ConnectionError("broker gone"))
+            await asyncio.sleep(0)  # done callbacks run on the next loop turn
+            assert _bodies(components)._in_flight == set() and not _bodies(components)._delivered
 
     run(test)
 
@@ -44,31 +98,36 @@ def test_a_worker_that_died_mid_delivery_leaves_an_outbox_that_is_replayed_once(
     async def test(components: Components) -> None:
         with recording_sends(components) as sent:
             key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
-            flushes = 0
+            sends = 0
+            original = components.topics.alerts.send.side_effect  # type: ignore[attr-defined]
 
-            def die_after_sending() -> None:
-                nonlocal flushes
-                flushes += 1
-                if flushes == 2:  # the alerts went out; the worker dies before emptying the outbox
+            async def die_at_second_send(**kw: Any) -> Any:
+                nonlocal sends
+                sends += 1
+                if sends == 2:  # the first alert went out; the worker dies before the second
                     raise Died
+                return await original(**kw)
 
-            components.app.producer.flush.side_effect = die_after_sending  # type: ignore[attr-defined]
+            components.topics.alerts.send.side_effect = die_at_second_send  # type: ignore[attr-defined]
             with pytest.raises(Died):
                 await fold(components, key, value)
             first = alerts_of(sent, components)
-            assert len(first) >= 2
             pending = book(components, "iraq").outbox
-            assert [a.alert_id for a in pending] == [a.alert_id for a in first]
-            # Say only the first alert reached the topic before the worker died.
+            assert len(pending) >= 2 and len(first) == 1
+            assert first[0].alert_id == pending[0].alert_id
+            _restarted(components)
             sent[components.settings.topic_alerts].clear()
-            components.app.producer.flush.side_effect = None  # type: ignore[attr-defined]
-            on_topic = {first[0].alert_id}
+            components.topics.alerts.send.side_effect = original  # type: ignore[attr-defined]
+            on_topic = {pending[0].alert_id}
             with mock.patch.object(outbox, "delivered", return_value=on_topic) as asked:
                 await fold(components, key, value)  # the article is redelivered: not committed
-            assert set(asked.call_args.args[1]) == {a.alert_id for a in first}
+            assert set(asked.call_args.args[1]) == {a.alert_id for a in pending}
             replayed = alerts_of(sent, components)
-        assert [a.alert_id for a in replayed] == [a.alert_id for a in first[1:]]
-        assert book(components, "iraq").outbox == []
+            assert [a.alert_id for a in replayed] == [a.alert_id for a in pending[1:]]
+            # Once acknowledged, a later read of the book asks the topic nothing.
+            with mock.patch.object(outbox, "delivered", side_effect=AssertionError("asked again")):
+                await fold(components, key, value)
+        assert alerts_of(sent, components) == replayed  # the replayed article itself is a no-op
 
     run(test)
 
