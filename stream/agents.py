@@ -19,7 +19,8 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import faust
 from pydantic import ValidationError
@@ -39,6 +40,24 @@ if TYPE_CHECKING:
     from stream.app import Components
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: A folded record with alerts and the article's time, queued for delivery.
+_Outgoing = tuple[faust.types.EventT, list[Alert], "dt.datetime | None"]
+#: Seconds between attempts when the broker refuses a flush or a send.
+RETRY_SECONDS = 1.0
+
+
+async def _retrying(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()`` until it succeeds: an alert already in an outbox is never given up on."""
+    while True:
+        try:
+            return await attempt()
+        except Exception as err:  # the broker is down or refusing; Faust's own producer waits too
+            logger.warning("could not %s (%s: %s); retrying in %.0f s", what, type(err).__name__, err,
+                           RETRY_SECONDS)
+            await asyncio.sleep(RETRY_SECONDS)
+
 
 #: Acknowledged alert ids a worker remembers (about 5 MB): an outbox entry older than these is
 #: checked against the alerts topic, which is correct, only slower.
@@ -66,6 +85,8 @@ class IncidentAgents:
         #: ... and those it acknowledged (the most recent MAX_DELIVERED_IDS): an outbox entry in
         #: either set needs no replay; a restarted process knows neither and asks the topic.
         self._delivered: OrderedDict[str, None] = OrderedDict()
+        #: Folded records with alerts, waiting for :meth:`_deliver_queued`.
+        self._outgoing: asyncio.Queue[_Outgoing] = asyncio.Queue()
 
     async def extract_articles(self, stream: faust.StreamT) -> None:
         """articles -> extractions re-keyed by partition key (country), or the dead-letter topic."""
@@ -89,45 +110,98 @@ class IncidentAgents:
                 await self.topics.dead_letter.send(key=event.key, value=result.model_dump_json().encode())
 
     async def fold_incidents(self, stream: faust.StreamT) -> None:
-        """extractions -> the country's IncidentBook in the table, and alerts."""
-        async for event in stream.events():
-            partition = (event.key or b"").decode("utf-8", errors="replace")
-            try:
-                message = parse_internal(event.value)
-            except ValidationError as err:
-                await self._park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
-                continue
-            stored = self.incidents.get(partition)
-            book = IncidentBook.model_validate(stored) if stored else None
-            if book is not None and book.outbox:
-                book = await self._settle_outbox(book)
-            if isinstance(message, ExpireRequest):
-                self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
-                continue
-            started = time.perf_counter()
-            unchanged = book
-            before = {state.event_key for state in book.incidents} if book else set()
-            try:
-                book, alerts = fold(
-                    book, message.extraction, partition=partition, received_at=message.article_timestamp
-                )
-            except Exception as err:
-                logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
-                await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
-                continue
-            now = dt.datetime.now(dt.UTC)
-            alerts = [alert.model_copy(update={"emitted_at": now}) for alert in alerts]
-            # fold hands back the book it was given when nothing changed: no write then. Otherwise
-            # the state and the alerts it caused go in one table record with the alerts still in
-            # flight (stream.outbox), stored as JSON by stream.book_codec.
-            if alerts or book is not unchanged:
-                self.incidents[partition] = book.model_copy(update={"outbox": [*book.outbox, *alerts]})
-            metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
-            for evicted in before - {state.event_key for state in book.incidents}:
-                metrics.drop_incident(evicted)
-            publish_figures(book)
-            if alerts:
-                await self._deliver(alerts, article_time=message.article_timestamp)
+        """extractions -> the country's IncidentBook in the table, and alerts.
+
+        Alerts leave from a separate task (:meth:`_deliver_queued`), so the fold of the next
+        extraction does not wait for the flush that must precede them. The records are acked
+        by hand: one with alerts only once its alerts are handed to the producer, so no offset
+        is committed past an article whose alerts have not left (Faust flushes the producer
+        before it commits), and a rebalance waits for them.
+        """
+        acking = stream.noack()  # type: ignore[attr-defined]  # on Stream, not in StreamT
+        self._outgoing = asyncio.Queue()
+        deliverer = asyncio.ensure_future(self._deliver_queued(acking, self._outgoing))
+        try:
+            async for event in acking.events():
+                alerts, article_time = await self._fold_event(event)
+                if alerts:
+                    self._in_flight.update(alert.alert_id for alert in alerts)
+                    self._outgoing.put_nowait((event, alerts, article_time))
+                else:
+                    await acking.ack(event)
+        finally:
+            deliverer.cancel()
+            # Alerts never handed to the producer: their records stay unacked (read again after
+            # a restart or rebalance), and their books' next fold must ask the topic about them.
+            while not self._outgoing.empty():
+                _, alerts, _ = self._outgoing.get_nowait()
+                self._in_flight.difference_update(alert.alert_id for alert in alerts)
+
+    async def _fold_event(self, event: faust.types.EventT) -> tuple[list[Alert], dt.datetime | None]:
+        """Fold one extraction into its book; the alerts to send (already in the book's outbox)."""
+        partition = (event.key or b"").decode("utf-8", errors="replace")
+        try:
+            message = parse_internal(event.value)
+        except ValidationError as err:
+            await self._park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
+            return [], None
+        stored = self.incidents.get(partition)
+        book = IncidentBook.model_validate(stored) if stored else None
+        if book is not None and book.outbox:
+            book = await self._settle_outbox(book)
+        if isinstance(message, ExpireRequest):
+            self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
+            return [], None
+        started = time.perf_counter()
+        unchanged = book
+        before = {state.event_key for state in book.incidents} if book else set()
+        try:
+            book, alerts = fold(
+                book, message.extraction, partition=partition, received_at=message.article_timestamp
+            )
+        except Exception as err:
+            logger.exception("fold failed for %s (article %s)", partition, message.extraction.id)
+            await self._park(event, f"incident update failed: {type(err).__name__}: {err}")
+            return [], None
+        now = dt.datetime.now(dt.UTC)
+        alerts = [alert.model_copy(update={"emitted_at": now}) for alert in alerts]
+        # fold hands back the book it was given when nothing changed: no write then. Otherwise
+        # the state and the alerts it caused go in one table record with the alerts still in
+        # flight (stream.outbox), stored as JSON by stream.book_codec.
+        if alerts or book is not unchanged:
+            self.incidents[partition] = book.model_copy(update={"outbox": [*book.outbox, *alerts]})
+        metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
+        for evicted in before - {state.event_key for state in book.incidents}:
+            metrics.drop_incident(evicted)
+        publish_figures(book)
+        return alerts, message.article_timestamp
+
+    async def _deliver_queued(self, acking: faust.StreamT, outgoing: asyncio.Queue[_Outgoing]) -> None:
+        """Send queued alerts, all that have queued up behind one flush, then ack their records."""
+        unsent: set[str] = set()
+        try:
+            while True:
+                batch = [await outgoing.get()]
+                while not outgoing.empty():
+                    batch.append(outgoing.get_nowait())
+                unsent = {alert.alert_id for _, alerts, _ in batch for alert in alerts}
+                # The changelog records holding these alerts are on the broker before any leaves.
+                await _retrying("flush the producer", self.app.producer.flush)
+                for event, alerts, article_time in batch:
+                    for alert in alerts:
+                        sent = await _retrying(f"send alert {alert.alert_id}",
+                                               functools.partial(self._emit, alert, article_time=article_time))
+                        unsent.discard(alert.alert_id)
+                        sent.add_done_callback(functools.partial(self._acknowledged, alert.alert_id))
+                    await acking.ack(event)
+                    outgoing.task_done()
+        finally:
+            # Stopped mid-batch: what was not handed to the producer is not in flight.
+            self._in_flight.difference_update(unsent)
+
+    async def drained(self) -> None:
+        """Return once every queued alert has been handed to the producer (tests, shutdown)."""
+        await self._outgoing.join()
 
     async def _park(self, event: faust.types.EventT, detail: str) -> None:
         """Dead-letter a record of the internal topic the fold stage could not use."""

@@ -529,6 +529,21 @@ def incident_profile(state: IncidentState) -> Profile:
     )
 
 
+def _within_dates(book: IncidentBook, date: dt.date | None) -> list[int]:
+    """Indices of the open incidents that :func:`stream.matching.score` may match with a profile
+    of this text date: two text dates more than ``max_conflict_days`` apart never match, so
+    those incidents are left out before the (per pair much dearer) scoring. The same answers;
+    with a full book (256 incidents over years) most pairs end here."""
+    if date is None:
+        return list(range(len(book.incidents)))
+    limit = dt.timedelta(days=matching.rules()["dates"]["max_conflict_days"])
+    low, high = date - limit, date + limit
+    return [
+        index for index, state in enumerate(book.incidents)
+        if (d := state.descriptor).date is None or d.date_basis != "text" or low <= d.date <= high
+    ]
+
+
 @dataclass(frozen=True)
 class Resolution:
     """Where an article goes: ``join`` an incident (``index``), open a ``new`` one, or ``skip``."""
@@ -554,8 +569,8 @@ def resolve(
     article = article_profile(extraction, published, received)
     weights = matching.rules()
     scored: list[tuple[float, int, Match]] = []
-    for index, state in enumerate(book.incidents):
-        match = matching.score(article, _stored_profile(state))  # nothing is changed before resolve
+    for index in _within_dates(book, article.date):
+        match = matching.score(article, _stored_profile(book.incidents[index]))  # nothing changed before resolve
         if match is not None:
             scored.append((match.score, index, match))
     weak = not article.located or not article.dated
@@ -1265,7 +1280,8 @@ def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentSt
         changed = False
         here = next(i for i, s in enumerate(book.incidents) if s is state)  # identity: == compares every field
         profile = incident_profile(state)
-        for index, other in enumerate(book.incidents):
+        for index in _within_dates(book, profile.date):
+            other = book.incidents[index]
             if index == here:
                 continue
             # Only ``state`` has changed in this fold; the others are the stored objects.

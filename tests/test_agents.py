@@ -97,6 +97,7 @@ async def fold(components: Components, key: bytes, value: bytes) -> None:
     _, fold_agent = components.agents
     async with fold_agent.test_context() as agent:
         await agent.put(value, key=key)
+        await fold_agent.fun.__self__.drained()  # type: ignore[attr-defined]  # alerts leave from a task
 
 
 def book(components: Components, partition: str) -> IncidentBook:
