@@ -13,9 +13,13 @@ The problem
 The design
     1. The alerts of a fold go into the book's ``outbox`` and the book is written with them:
        one table value, so state and pending alerts reach the changelog together or not at all.
-    2. The producer is flushed, so that record is on the broker before any alert leaves.
-    3. The alerts are sent; the agent does not wait for them. Each is marked delivered when the
-       broker acknowledges it (in memory, :class:`stream.agents.IncidentAgents`).
+    2. A delivery task (the fold goes on with the next record meanwhile) flushes the producer,
+       so that record is on the broker before any alert leaves; the alerts of every fold that
+       queued up meanwhile go behind the same flush.
+    3. The alerts are handed to the producer and the article's record is acked (by hand: no
+       offset is committed past an article whose alerts have not left, and a rebalance waits
+       for them). Each alert is marked delivered when the broker acknowledges it (in memory,
+       :class:`stream.agents.IncidentAgents`).
     4. The next fold of that book drops the acknowledged entries and writes the outbox with
        what is still in flight plus its own alerts. There is no separate write to empty it: an
        earlier version flushed again and rewrote the whole book after every alert, two more
