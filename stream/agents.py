@@ -59,6 +59,15 @@ async def _retrying(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
             await asyncio.sleep(RETRY_SECONDS)
 
 
+#: A book's outbox (alerts in flight) larger than this makes the fold wait for their delivery:
+#: with the incidents' MAX_BOOK_BYTES (6 MB), the table value stays under the producer's 8 MB.
+MAX_OUTBOX_BYTES = 1024 * 1024
+
+
+def _json_bytes(alerts: list[Alert]) -> int:
+    return sum(len(alert.model_dump_json()) for alert in alerts)
+
+
 #: Acknowledged alert ids a worker remembers (about 5 MB): an outbox entry older than these is
 #: checked against the alerts topic, which is correct, only slower.
 MAX_DELIVERED_IDS = 65_536
@@ -149,6 +158,8 @@ class IncidentAgents:
         book = IncidentBook.model_validate(stored) if stored else None
         if book is not None and book.outbox:
             book = await self._settle_outbox(book)
+            if _json_bytes(book.outbox) > MAX_OUTBOX_BYTES:
+                book = await self._wait_for_delivery(book)
         if isinstance(message, ExpireRequest):
             self._expire(partition, now=message.now, ttl=dt.timedelta(seconds=message.ttl_seconds))
             return [], None
@@ -199,9 +210,19 @@ class IncidentAgents:
             # Stopped mid-batch: what was not handed to the producer is not in flight.
             self._in_flight.difference_update(unsent)
 
-    async def drained(self) -> None:
-        """Return once every queued alert has been handed to the producer (tests, shutdown)."""
+    async def _wait_for_delivery(self, book: IncidentBook) -> IncidentBook:
+        """Let the alerts in flight be acknowledged before the book takes more.
+
+        The outbox carries a book's alerts until they are acknowledged; when delivery falls
+        behind a burst on one country, it would grow the table value past what the producer
+        may send (``MAX_TABLE_VALUE_BYTES``: the worker died of that, a 8.7 MB book in
+        ``tollwatch fuzz``)."""
+        logger.info("outbox of %s holds %d alerts in flight; waiting for their delivery",
+                    book.partition, len(book.outbox))
         await self._outgoing.join()
+        await self.app.producer.flush()
+        await asyncio.sleep(0)  # the acknowledgements' callbacks
+        return await self._settle_outbox(book)
 
     async def _park(self, event: faust.types.EventT, detail: str) -> None:
         """Dead-letter a record of the internal topic the fold stage could not use."""

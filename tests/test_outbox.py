@@ -163,3 +163,39 @@ def test_delivered_finds_the_ids_on_the_alerts_topic(broker_settings: Settings) 
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     assert outbox.delivered(broker_settings, ["a3", "a19", "zz"], since=since) == {"a3", "a19"}
     assert outbox.delivered(broker_settings, [], since=since) == set()
+
+
+def test_a_book_waits_for_its_alerts_in_flight_before_its_outbox_outgrows_the_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from stream import agents
+
+    monkeypatch.setattr(agents, "MAX_OUTBOX_BYTES", 1)
+
+    async def test(components: Components) -> None:
+        with recording_sends(components) as sent:
+            pending: list[asyncio.Future[None]] = []
+
+            async def unacknowledged(**kw: Any) -> asyncio.Future[None]:
+                sent[components.settings.topic_alerts].append((kw.get("key"), kw["value"]))
+                pending.append(asyncio.get_running_loop().create_future())
+                return pending[-1]
+
+            def acknowledge_all() -> None:  # what a flush waits for
+                for future in pending:
+                    if not future.done():
+                        future.set_result(None)
+
+            components.topics.alerts.send.side_effect = unacknowledged  # type: ignore[attr-defined]
+            components.app.producer.flush.side_effect = acknowledge_all  # type: ignore[attr-defined]
+            key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
+            # The first fold's flush happens before its own sends: its alerts stay in flight.
+            await fold(components, key, value)
+            first = alerts_of(sent, components)
+            assert [a.alert_id for a in book(components, "iraq").outbox] == [a.alert_id for a in first]
+            key2, value2 = await extract(components, article("m2", MOSUL_REVISED, "2025-03-03T09:00:00Z"), sent)
+            await fold(components, key2, value2)
+            later = alerts_of(sent, components)[len(first):]
+        assert later
+        assert [a.alert_id for a in book(components, "iraq").outbox] == [a.alert_id for a in later]
+
+    run(test)
