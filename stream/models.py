@@ -21,6 +21,12 @@ logger = logging.getLogger(__name__)
 #: Articles longer than this are refused (dead-lettered): no real news article is this long,
 #: and a runaway payload must not stall the extractor.
 MAX_TEXT_CHARS = 1_000_000
+#: Headline, address and outlet are copied into the incident state and every alert: unbounded,
+#: one article with a megabyte-long source grew a country's table value past the producer's
+#: 8 MB (``tollwatch fuzz``). Real ones are far shorter (the corpora: 98, 162, 26 characters).
+MAX_TITLE_CHARS = 2_000
+MAX_URL_CHARS = 4_096
+MAX_SOURCE_CHARS = 512
 
 FIGURE_FIELDS: tuple[str, ...] = ("killed", "injured", "hospitalized")
 RESPONSIBILITY_FIELDS: tuple[str, ...] = ("claimed_by", "suspected", "denied_by")
@@ -183,7 +189,7 @@ class Article(_Dated, BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
     id: str = Field(min_length=1, max_length=512, description="Stable id of the article.")
-    title: str | None = Field(default=None, description="Headline, if known.")
+    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS, description="Headline, if known.")
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="Body text as stored.")
     published: dt.datetime | None = Field(
         default=None, description="Publication time (UTC); null when the source does not state it."
@@ -191,8 +197,9 @@ class Article(_Dated, BaseModel):
     published_precision: DatePrecision | None = Field(
         default=None, description="How much of the date the source states (month: '2024-03', day unknown)."
     )
-    url: str | None = None
-    source: str | None = Field(default=None, description="Publishing outlet (domain or name).")
+    url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
+    source: str | None = Field(default=None, max_length=MAX_SOURCE_CHARS,
+                               description="Publishing outlet (domain or name).")
     language: str = Field(default="en", description="ISO 639-1 code.")
 
     @model_validator(mode="before")

@@ -84,7 +84,7 @@ def test_one_endless_sentence_of_numbers_is_cut_and_fast() -> None:
     doc = clean(text)
     assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in doc.sentences)
     started = time.perf_counter()
-    extract(Article(id="a", text=text, title="1 killed " * 40_000))
+    extract(Article(id="a", text=text, title="1 killed " * 200))  # titles are capped at 2,000 characters
     assert time.perf_counter() - started < 30  # generous on a busy machine; it was ~250 s
 
 

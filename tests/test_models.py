@@ -83,3 +83,22 @@ def test_every_model_exports_a_json_schema() -> None:
     for name, model in SCHEMA_MODELS.items():
         schema = model.model_json_schema()
         assert schema["type"] == "object" and schema["properties"], name
+
+
+@pytest.mark.parametrize(("field", "limit"), [("title", 2_000), ("url", 4_096), ("source", 512)])
+def test_fields_copied_into_every_alert_are_bounded(field: str, limit: int) -> None:
+    """A megabyte-long source went into the incident state and every alert, and grew a
+    country's table value past the producer's 8 MB (tollwatch fuzz)."""
+    Article(id="a", text="t", **{field: "x" * limit})
+    with pytest.raises(ValidationError, match=f"{field}\n  String should have at most {limit} characters"):
+        Article(id="a", text="t", **{field: "x" * (limit + 1)})
+
+
+def test_an_article_with_a_huge_source_is_dead_lettered() -> None:
+    from stream.models import DeadLetter
+    from stream.pipeline import process_article
+
+    payload = b'{"id": "a", "text": "Ten people were killed.", "source": "' + b"s" * 1_000_000 + b'"}'
+    result = process_article(payload, topic="articles", timestamp=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert isinstance(result, DeadLetter) and result.reason == "invalid_article"
+    assert "source" in result.detail
