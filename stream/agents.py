@@ -200,10 +200,8 @@ class IncidentAgents:
                 await _retrying("flush the producer", self.app.producer.flush)
                 for event, alerts, article_time in batch:
                     for alert in alerts:
-                        sent = await _retrying(f"send alert {alert.alert_id}",
-                                               functools.partial(self._emit, alert, article_time=article_time))
+                        await self._hand_over(alert, article_time=article_time)
                         unsent.discard(alert.alert_id)
-                        sent.add_done_callback(functools.partial(self._acknowledged, alert.alert_id))
                     await acking.ack(event)
                     outgoing.task_done()
         finally:
@@ -232,21 +230,14 @@ class IncidentAgents:
         metrics.DEAD_LETTERS.labels(reason=letter.reason).inc()
         await self.topics.dead_letter.send(key=event.key, value=letter.model_dump_json().encode())
 
-    async def _deliver(self, alerts: list[Alert], *, article_time: dt.datetime | None) -> None:
-        """Send alerts just written to their book's outbox (stream.outbox).
-
-        The sends are not awaited: each is marked delivered when the broker acknowledges it, and
-        the next fold of the book drops acknowledged entries from its outbox. Faust flushes the
-        producer before it commits an offset, so an article's offset is committed only once its
-        alerts are on the broker; a worker killed before that reads the article again and finds
-        the outbox (:meth:`_settle_outbox`).
-        """
-        # The changelog record holding state and outbox is on the broker before any alert leaves.
-        await self.app.producer.flush()
-        for alert in alerts:
-            self._in_flight.add(alert.alert_id)
-            sent = await self._emit(alert, article_time=article_time)
-            sent.add_done_callback(functools.partial(self._acknowledged, alert.alert_id))
+    async def _hand_over(self, alert: Alert, *, article_time: dt.datetime | None) -> None:
+        """Give one alert of an outbox to the producer, without waiting for the broker: it is
+        marked delivered when the broker acknowledges it (:meth:`_acknowledged`), and the next
+        fold of its book then drops it from the outbox."""
+        self._in_flight.add(alert.alert_id)
+        sent = await _retrying(f"send alert {alert.alert_id}",
+                               functools.partial(self._emit, alert, article_time=article_time))
+        sent.add_done_callback(functools.partial(self._acknowledged, alert.alert_id))
 
     def _acknowledged(self, alert_id: str, sent: asyncio.Future[Any]) -> None:
         self._in_flight.discard(alert_id)
@@ -283,7 +274,10 @@ class IncidentAgents:
         book = book.model_copy(update={"outbox": [*carried, *missing]})
         self.incidents[book.partition] = book
         if missing:
-            await self._deliver(missing, article_time=None)
+            # The record with the outbox just written is on the broker before any alert leaves.
+            await self.app.producer.flush()
+            for alert in missing:
+                await self._hand_over(alert, article_time=None)
         return book
 
     async def _emit(self, alert: Alert, *, article_time: dt.datetime | None) -> asyncio.Future[Any]:
