@@ -246,6 +246,10 @@ class IncidentAgents:
             logger.warning("alert %s not acknowledged: %s", alert_id,
                            "cancelled" if sent.cancelled() else sent.exception())
             return
+        self._mark_delivered(alert_id)
+
+    def _mark_delivered(self, alert_id: str) -> None:
+        """Remember an alert as on the topic (the most recent MAX_DELIVERED_IDS)."""
         self._delivered[alert_id] = None
         while len(self._delivered) > MAX_DELIVERED_IDS:
             self._delivered.popitem(last=False)
@@ -269,7 +273,7 @@ class IncidentAgents:
         logger.warning("outbox of %s: %d alert(s) pending after a restart, %d already delivered, sending %d",
                        book.partition, len(unknown), len(present), len(missing))
         for alert_id in present:
-            self._delivered[alert_id] = None
+            self._mark_delivered(alert_id)
         carried = [a for a in pending if a.alert_id in self._in_flight]
         book = book.model_copy(update={"outbox": [*carried, *missing]})
         self.incidents[book.partition] = book

@@ -519,7 +519,7 @@ def incident_profile(state: IncidentState) -> Profile:
         country=d.country,
         places=places,
         capital=capital_of(d.country),
-        date=d.date if d.date_basis == "text" else None,
+        date=_text_date(d),
         latest=state.latest_date,
         received=state.first_received.date(),
         family=family_of(d.kind),
@@ -540,8 +540,14 @@ def _within_dates(book: IncidentBook, date: dt.date | None) -> list[int]:
     low, high = date - limit, date + limit
     return [
         index for index, state in enumerate(book.incidents)
-        if (d := state.descriptor).date is None or d.date_basis != "text" or low <= d.date <= high
+        if (text_date := _text_date(state.descriptor)) is None or low <= text_date <= high
     ]
+
+
+def _text_date(descriptor: IncidentDescriptor) -> dt.date | None:
+    """The incident date its articles state (None when only a publication date stands in):
+    the date matching compares."""
+    return descriptor.date if descriptor.date_basis == "text" else None
 
 
 @dataclass(frozen=True)

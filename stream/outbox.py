@@ -29,9 +29,9 @@ The design
     (neither in flight nor acknowledged by it) was left by a worker that died, or by this one
     before a restart: the agent asks the alerts topic which of those ``alert_id``\\ s are already
     there (:func:`delivered`, reading from a little before the alerts' ``emitted_at``), sends
-    only the others (in the outbox until acknowledged) and drops the ones found. The article whose processing was
-    interrupted is redelivered (its offset was not committed), and it is for the same book, so
-    the outbox is settled before anything else happens to that book.
+    only the others (in the outbox until acknowledged) and drops the ones found. The article
+    whose processing was interrupted is redelivered (its offset was not committed), and it is
+    for the same book, so the outbox is settled before anything else happens to that book.
     A crash before 1 reaches the broker loses nothing (the article is folded again, nothing was
     sent); after 1, the alerts are in the outbox and the replay sends each missing one once.
     The cost of not emptying the outbox: after a restart, the first read of a book whose last
