@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import faust
 from pydantic import ValidationError
 
-from stream import book_codec, metrics, outbox
+from stream import metrics, outbox
 from stream.incidents import IncidentBook, IncidentState, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
@@ -60,7 +60,7 @@ async def _retrying(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
 
 
 #: A book's outbox (alerts in flight) larger than this makes the fold wait for their delivery:
-#: with the incidents' MAX_BOOK_BYTES (6 MB), the table value stays under the producer's 8 MB.
+#: the outbox is part of the country's index record, which must stay under the producer's 8 MB.
 MAX_OUTBOX_BYTES = 1024 * 1024
 
 
@@ -88,7 +88,7 @@ class IncidentAgents:
         self.app = components.app
         self.settings = components.settings
         self.topics = components.topics
-        self.incidents = components.incidents
+        self.books = components.books
         #: alert_ids this process has sent and the broker has not acknowledged yet ...
         self._in_flight: set[str] = set()
         #: ... and those it acknowledged (the most recent MAX_DELIVERED_IDS): an outbox entry in
@@ -154,8 +154,7 @@ class IncidentAgents:
         except ValidationError as err:
             await self._park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
             return [], None
-        stored = self.incidents.get(partition)
-        book = IncidentBook.model_validate(stored) if stored else None
+        book = self.books.get(partition)
         if book is not None and book.outbox:
             book = await self._settle_outbox(book)
             if _json_bytes(book.outbox) > MAX_OUTBOX_BYTES:
@@ -177,10 +176,11 @@ class IncidentAgents:
         now = dt.datetime.now(dt.UTC)
         alerts = [alert.model_copy(update={"emitted_at": now}) for alert in alerts]
         # fold hands back the book it was given when nothing changed: no write then. Otherwise
-        # the state and the alerts it caused go in one table record with the alerts still in
-        # flight (stream.outbox), stored as JSON by stream.book_codec.
+        # the states and the alerts they caused are stored together with the alerts still in
+        # flight (stream.outbox): the alerts in the country's index, which is written after the
+        # incidents it names (stream.incident_store).
         if alerts or book is not unchanged:
-            self.incidents[partition] = book.model_copy(update={"outbox": [*book.outbox, *alerts]})
+            self.books.put(book.model_copy(update={"outbox": [*book.outbox, *alerts]}))
         metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
         for evicted in before - {state.event_key for state in book.incidents}:
             metrics.drop_incident(evicted)
@@ -276,7 +276,7 @@ class IncidentAgents:
             self._mark_delivered(alert_id)
         carried = [a for a in pending if a.alert_id in self._in_flight]
         book = book.model_copy(update={"outbox": [*carried, *missing]})
-        self.incidents[book.partition] = book
+        self.books.put(book)
         if missing:
             # The record with the outbox just written is on the broker before any alert leaves.
             await self.app.producer.flush()
@@ -297,10 +297,10 @@ class IncidentAgents:
     def _expire(self, partition: str, *, now: dt.datetime, ttl: dt.timedelta) -> None:
         """Close the partition's idle incidents (asked for by the expiry timer, run here so that
         only the agent writes the table)."""
-        stored = self.incidents.get(partition)
-        if not stored:
+        stored = self.books.get(partition)
+        if stored is None:
             return
-        book, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
+        book, closed = expire(stored, now=now, ttl=ttl)
         for state in closed:
             logger.info("incident %s closed after %s without articles", state.event_key, ttl)
             metrics.drop_incident(state.event_key)
@@ -309,10 +309,9 @@ class IncidentAgents:
         if not closed:
             return
         if book is None:
-            del self.incidents[partition]
-            book_codec.forget(partition)
+            self.books.delete(partition)
         else:
-            self.incidents[partition] = book
+            self.books.put(book)
 
 
 #: Incident states whose gauges are set, by ``id(state)`` (weakly: an entry goes with its state).

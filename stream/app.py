@@ -9,7 +9,8 @@ Topology (each step's logic lives in a pure module; the agents only move message
 The extraction stream is re-keyed by the incident's country before it reaches the table,
 as in faust's ``withdrawals`` example, so every article on one incident lands on one partition
 and the table (changelog-backed RocksDB) holds that incident's whole state: one
-:class:`~stream.incidents.IncidentBook` per country.
+:class:`~stream.incidents.IncidentBook` per country, stored as one record per incident and a
+small index per country (:mod:`stream.incident_store`).
 
 Layout, after Faust's "Medium/Large projects" guide (one module per kind of component)::
 
@@ -38,20 +39,21 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from stream import agents, book_codec, log_end, metrics, timers, views
+from stream import agents, log_end, metrics, timers, views
 from stream.config import Settings
+from stream.incident_store import BookStore
 from stream.incidents import IncidentBook
 from stream.readiness import Readiness
 
 logger = logging.getLogger(__name__)
 
-#: Changelog records (one incident book each) may be this large; matches the producer limit.
+#: Changelog records (one incident version, or one country's index, each) may be this large;
+#: matches the producer limit.
 MAX_TABLE_VALUE_BYTES = 8 * 1024 * 1024
 #: RocksDB limits per table partition. Faust's defaults are three 64 MB memtables and a 2 GB
-#: block cache *per partition*: with 8 partitions and a country's whole book rewritten on every
-#: article, the worker's memory grew with the bytes written (fuzz: 3.8 GB). 8 MB memtables still
-#: hold the largest book (MAX_BOOK_BYTES, 6 MB); reads mostly hit the memtable or the codec's
-#: parsed books (stream.book_codec), so a small block cache costs nothing.
+#: block cache *per partition*: with 8 partitions, the worker's memory grew with the bytes
+#: written (fuzz: 3.8 GB, when a country's whole book was one value). Reads mostly hit the
+#: memtable or the parsed books of stream.incident_store, so a small block cache costs nothing.
 ROCKSDB_OPTIONS: dict[str, int] = {
     "write_buffer_size": 8 * 1024 * 1024,
     "max_write_buffer_number": 2,
@@ -100,6 +102,8 @@ class Components:
     topics: Topics
     incidents: faust.types.TableT[str, Any]
     readiness: Readiness
+    #: The countries' books in the table (stream.incident_store): set by :func:`create_components`.
+    books: BookStore = field(init=False)
     #: Set by :func:`create_app`: (extract_articles, fold_incidents).
     agents: tuple[faust.types.AgentT, faust.types.AgentT] | None = None
     #: Set by :func:`create_app`: the timers' bodies by name (tests call them directly).
@@ -108,7 +112,10 @@ class Components:
     def local_books(self) -> list[IncidentBook]:
         """The books of the partitions this worker is active for (Faust's table iteration skips
         standby partitions)."""
-        return [IncidentBook.model_validate(stored) for stored in self.incidents.values()]
+        return list(self.books.books())
+
+    def __post_init__(self) -> None:
+        self.books = BookStore(self.incidents)
 
 
 class App(faust.App):
@@ -163,14 +170,15 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         default=None,
         partitions=settings.partitions,
         key_type=str,
-        help="IncidentBook (JSON, stream.book_codec) per country: its open incidents.",
-        # A busy incident's book (capped histories) can outgrow Kafka's 1 MB default.
+        help="Per country, an index of its open incidents, and each incident's versions "
+             "(stream.incident_store).",
+        # A busy incident (capped histories) can outgrow Kafka's 1 MB default.
         extra_topic_configs={"max.message.bytes": str(MAX_TABLE_VALUE_BYTES)},
         options=dict(ROCKSDB_OPTIONS) if settings.store.startswith("rocksdb") else None,
     )
-    # Books are stored as their JSON through stream.book_codec, which parses a book only when
-    # the stored bytes are not the ones it last wrote or read (set before the store exists).
-    incidents.value_serializer = book_codec.register()  # type: ignore[attr-defined]  # on the Collection, not TableT
+    # Values are bytes that stream.incident_store encodes and parses itself (it parses only what
+    # it has not written or read before); set before the store exists.
+    incidents.value_serializer = "raw"  # type: ignore[attr-defined]  # on the Collection, not TableT
     components = Components(app=app, settings=settings, topics=topics, incidents=incidents,
                             readiness=Readiness(app, table=incidents))
     app.tollwatch = components  # type: ignore[attr-defined]  # the views find their state here

@@ -39,6 +39,13 @@ FOLD_SECONDS = Histogram(
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
     registry=REGISTRY,
 )
+TABLE_RECORDS = ("state", "index")
+TABLE_BYTES = Counter(
+    "tollwatch_table_written_bytes",
+    "Bytes written to the incidents table (and so to its changelog): incident versions and "
+    "per-country indexes (stream.incident_store).",
+    ["record"], registry=REGISTRY,
+)
 ALERTS = Counter("tollwatch_alerts", "Alerts emitted, by kind.", ["kind"], registry=REGISTRY)
 INCIDENT_FIGURE = Gauge(
     "tollwatch_incident_figure", "Current figure per open incident and field.",
@@ -69,6 +76,8 @@ def initialise(version: str) -> None:
         DEAD_LETTERS.labels(reason=reason)
     for kind in AlertKind:
         ALERTS.labels(kind=kind.value)
+    for record in TABLE_RECORDS:
+        TABLE_BYTES.labels(record=record)
 
 
 #: The (incident label, field) series set per event key, so closing an incident can remove them.

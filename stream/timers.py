@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from stream import metrics
-from stream.incidents import IncidentBook, expire
+from stream.incidents import expire
 from stream.pipeline import ExpireRequest
 
 if TYPE_CHECKING:
@@ -29,19 +29,19 @@ LAG_INTERVAL_S = 5.0
 
 def register(components: Components) -> dict[str, Callable[[], Awaitable[None]]]:
     """Attach both timers to the app; returns them by name (tests call them directly)."""
-    app, settings, incidents, extractions = (
-        components.app, components.settings, components.incidents, components.topics.extractions,
+    app, settings, books, extractions = (
+        components.app, components.settings, components.books, components.topics.extractions,
     )
 
     async def request_expiry() -> None:
         """Find idle incidents (read-only) and ask the fold agent to close them."""
         now = dt.datetime.now(dt.UTC)
         ttl = dt.timedelta(days=settings.incident_ttl_days)
-        for partition, stored in list(incidents.items()):
-            _, closed = expire(IncidentBook.model_validate(stored), now=now, ttl=ttl)
+        for book in list(books.books()):
+            _, closed = expire(book, now=now, ttl=ttl)
             if closed:
                 request = ExpireRequest(now=now, ttl_seconds=ttl.total_seconds())
-                await extractions.send(key=partition.encode(), value=request.model_dump_json().encode())
+                await extractions.send(key=book.partition.encode(), value=request.model_dump_json().encode())
 
     async def report_gauges() -> None:
         metrics.OPEN_INCIDENTS.set(sum(len(book.incidents) for book in components.local_books()))

@@ -107,9 +107,9 @@ async def fold(components: Components, key: bytes, value: bytes) -> None:
 
 
 def book(components: Components, partition: str) -> IncidentBook:
-    stored = components.incidents.get(partition)
-    assert stored, f"no book for {partition!r} in {list(components.incidents.keys())}"
-    return IncidentBook.model_validate(stored)
+    stored = components.books.get(partition)
+    assert stored is not None, f"no book for {partition!r} in {components.books.partitions()}"
+    return stored
 
 
 # --- extract_articles ---------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_fold_revises_within_the_book_and_keeps_countries_apart() -> None:
                             article("k1", KABUL, "2025-03-07T12:00:00Z"),
                             article("m2", MOSUL_REVISED, "2025-03-03T09:00:00Z")):
                 await fold(components, *await extract(components, payload, sent))
-        assert sorted(components.incidents.keys()) == ["afghanistan", "iraq"]
+        assert sorted(components.books.partitions()) == ["afghanistan", "iraq"]
         [mosul] = book(components, "iraq").incidents
         assert mosul.figures["killed"].value == 24
         revisions = [a for a in alerts_of(sent, components) if a.kind is AlertKind.REVISED_DOWN]
@@ -198,9 +198,9 @@ def test_expiry_timer_asks_the_fold_agent_which_closes_the_idle_incident() -> No
             [(key, value)] = sent[components.settings.topic_extractions][1:]
             assert key == b"iraq"
             assert isinstance(ExpireRequest.model_validate_json(value), ExpireRequest)
-            assert list(components.incidents.keys()) == ["iraq"]  # the timer only asks
+            assert components.books.partitions() == ["iraq"]  # the timer only asks
             await fold(components, key, value)
-        assert not list(components.incidents.keys())
+        assert not list(components.incidents.keys())  # the index and the incident's record
 
     run(test)
 

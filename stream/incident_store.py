@@ -1,0 +1,241 @@
+"""How the incidents table holds each country's :class:`~stream.incidents.IncidentBook`: one
+record per incident version, and a small index per country written after them.
+
+Why not the book as one value: a country with 256 open incidents has a book of about 425 KB,
+and every article that changed one incident rewrote all of it to RocksDB and the changelog
+(at 100 alerting articles/s, about 40 MB/s; the broker's acknowledgements, which alerts wait
+for, then came seconds late). Now a fold writes the incidents it changed (about 2 KB each) and
+the index: the record keys of the country's incidents in book order, its outbox and its
+passed fingerprints.
+
+Table keys, all in the country's partition (writes go to the partition of the record being
+processed, which is keyed by country):
+
+* ``<country>``: the index (:class:`BookIndex`, JSON);
+* ``<country>|<event key>|<n>``: one version of one incident (``IncidentState`` JSON). ``n``
+  comes from the index's counter, so a new version always gets a key no index has named yet.
+
+Crash consistency. The changelog keeps the order of one partition's records, so what survives a
+crash is a prefix of the writes. A put writes the new versions first, then the index, then the
+tombstones of the versions it superseded. Any prefix therefore holds either the old index,
+whose versions are all still there, or the new index, whose versions were all written before
+it: an index is never paired with states it did not name. Versions written without their index
+are never read; the replayed article (its offset was not committed) writes them again under the
+same keys, because the fold is deterministic and starts from the same old index. A crash
+between the index and the tombstones after it leaves superseded versions behind: space only,
+never read.
+
+Reads. The store remembers, per country, the index bytes it last wrote or read with the book
+they encode, so the fold's read is one RocksDB get and a byte comparison; only index bytes it
+has not seen (changelog recovery, another worker's writes) make it read and parse the states.
+A remembered book is never modified (``fold`` and ``expire`` are copy-on-write), and the
+memory is bounded (:data:`MAX_REMEMBERED`, :data:`MAX_REMEMBERED_BYTES`).
+
+A value written by an older version (the whole book under the country's key) is read as a
+book; the next put stores it in this layout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stream import metrics
+from stream.incidents import IncidentBook, IncidentState
+from stream.models import Alert
+
+logger = logging.getLogger(__name__)
+
+#: Between the country and the incident's key in a state record's table key (neither a country
+#: slug nor an event key has one).
+SEPARATOR = "|"
+#: Countries whose book is kept parsed (a worker holds one per country of its partitions) ...
+MAX_REMEMBERED = 1024
+#: ... and the state bytes those books add up to: a parsed book takes several times its JSON
+#: in memory, and a hostile stream can fill books up to MAX_BOOK_BYTES (6 MB) each.
+MAX_REMEMBERED_BYTES = 48 * 1024 * 1024
+
+
+class BookIndex(BaseModel):
+    """The table value under a country's key: what its book holds besides the incidents."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    partition: str
+    #: The last version number handed out (the next new version is ``seq + 1``).
+    seq: int = 0
+    #: Table keys of the book's incidents, in book order.
+    states: list[str] = Field(default_factory=list)
+    outbox: list[Alert] = Field(default_factory=list)
+    passed: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A book as last written or read: its index bytes, and the state record keys it names."""
+
+    data: bytes
+    book: IncidentBook
+    keys: tuple[str, ...]
+    seq: int
+    state_bytes: int
+
+
+def state_key(partition: str, event_key: str, version: int) -> str:
+    return f"{partition}{SEPARATOR}{event_key}{SEPARATOR}{version}"
+
+
+def is_index_key(key: str) -> bool:
+    return SEPARATOR not in key
+
+
+#: JSON of stored incident states, by ``id(state)``, with a weak reference that drops the entry
+#: when the state goes away: a stored state is never modified, so it is serialized once.
+_FRAGMENTS: dict[int, tuple[weakref.ref[IncidentState], bytes]] = {}
+_STATE_JSON = IncidentState.__pydantic_serializer__
+
+
+def state_json(state: IncidentState) -> bytes:
+    """One incident's JSON (``model_dump_json()``), computed once per state object."""
+    key = id(state)
+    known = _FRAGMENTS.get(key)
+    if known is not None and known[0]() is state:
+        return known[1]
+    data: bytes = _STATE_JSON.to_json(state)
+
+    def gone(_ref: weakref.ref[IncidentState]) -> None:
+        _FRAGMENTS.pop(key, None)
+
+    _FRAGMENTS[key] = (weakref.ref(state, gone), data)
+    return data
+
+
+class BookStore:
+    """The books of a table (any mapping of ``str`` to ``bytes``: the Faust table, or a dict in
+    unit tests) in the layout of this module."""
+
+    def __init__(self, table: MutableMapping[str, bytes]) -> None:
+        self.table = table
+        self._known: OrderedDict[str, _Known] = OrderedDict()
+        self._known_bytes = 0
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, partition: str) -> IncidentBook | None:
+        """The country's book, or None when it has none."""
+        known = self._read(partition)
+        return None if known is None else known.book
+
+    def partitions(self) -> list[str]:
+        """The countries with a book (in the partitions this worker reads)."""
+        return [key for key in list(self.table.keys()) if is_index_key(key)]
+
+    def books(self) -> Iterator[IncidentBook]:
+        for partition in self.partitions():
+            book = self.get(partition)
+            if book is not None:
+                yield book
+
+    def _read(self, partition: str) -> _Known | None:
+        data = self.table.get(partition)
+        if not data:
+            return None
+        known = self._known.get(partition)
+        if known is not None and known.data == data:
+            self._known.move_to_end(partition)
+            return known
+        parsed = json.loads(data)
+        if "incidents" in parsed:  # an older version's value: the whole book
+            book = IncidentBook.model_validate(parsed)
+            known = _Known(data, book, ("",) * len(book.incidents), 0, len(data))
+        else:
+            index = BookIndex.model_validate(parsed)
+            states: list[IncidentState] = []
+            size = 0
+            for key in index.states:
+                raw = self.table.get(key)
+                if not raw:
+                    raise LookupError(
+                        f"the incidents table's index for {partition!r} names {key!r}, which is not in "
+                        "the table: its changelog lost records (was it compacted by hand, or written "
+                        "by two workers at once?)")
+                states.append(IncidentState.model_validate_json(raw))
+                size += len(raw)
+            book = IncidentBook(partition=index.partition, incidents=states, outbox=index.outbox,
+                                passed=index.passed)
+            known = _Known(data, book, tuple(index.states), index.seq, size)
+        self._remember(partition, known)
+        return known
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def put(self, book: IncidentBook) -> None:
+        """Store a book: new incident versions, then the index, then tombstones (module docstring)."""
+        old = self._read(book.partition)
+        seq = old.seq if old is not None else 0
+        stored: dict[int, str] = {}
+        if old is not None:
+            stored = {id(state): key for state, key in zip(old.book.incidents, old.keys, strict=True) if key}
+        keys: list[str] = []
+        written = 0
+        size = 0
+        for state in book.incidents:
+            data = state_json(state)
+            size += len(data)
+            key = stored.get(id(state))
+            if key is None:
+                seq += 1
+                key = state_key(book.partition, state.event_key, seq)
+                self.table[key] = data
+                written += len(data)
+            keys.append(key)
+        index = BookIndex(partition=book.partition, seq=seq, states=keys, outbox=book.outbox, passed=book.passed)
+        data = index.model_dump_json().encode()
+        self.table[book.partition] = data
+        metrics.TABLE_BYTES.labels(record="state").inc(written)
+        metrics.TABLE_BYTES.labels(record="index").inc(len(data))
+        if old is not None:
+            for key in sorted(set(old.keys) - set(keys) - {""}):
+                del self.table[key]
+        self._remember(book.partition, _Known(data, book, tuple(keys), seq, size))
+
+    def delete(self, partition: str) -> None:
+        """Remove a country's book: the index first, then its incidents."""
+        old = self._read(partition)
+        if old is None:
+            return
+        del self.table[partition]
+        for key in old.keys:
+            if key:
+                del self.table[key]
+        self.forget(partition)
+
+    # --- the memory of parsed books ----------------------------------------------------------
+
+    def _remember(self, partition: str, known: _Known) -> None:
+        self.forget(partition)
+        self._known[partition] = known
+        self._known_bytes += known.state_bytes
+        while len(self._known) > 1 and (len(self._known) > MAX_REMEMBERED
+                                        or self._known_bytes > MAX_REMEMBERED_BYTES):
+            _, gone = self._known.popitem(last=False)
+            self._known_bytes -= gone.state_bytes
+
+    def forget(self, partition: str) -> None:
+        gone = self._known.pop(partition, None)
+        if gone is not None:
+            self._known_bytes -= gone.state_bytes
+
+    def forget_all(self) -> None:
+        self._known.clear()
+        self._known_bytes = 0
+
+    def remembered_bytes(self) -> int:
+        """State JSON bytes of the books kept parsed (bounded by MAX_REMEMBERED_BYTES)."""
+        return self._known_bytes
