@@ -38,6 +38,7 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import FutureMessage
 
 from stream import agents, log_end, metrics, timers, views
 from stream.config import Settings
@@ -100,7 +101,7 @@ class Components:
     app: faust.App
     settings: Settings
     topics: Topics
-    incidents: faust.types.TableT[str, Any]
+    incidents: ChangelogTable
     readiness: Readiness
     #: The countries' books in the table (stream.incident_store): set by :func:`create_components`.
     books: BookStore = field(init=False)
@@ -116,6 +117,24 @@ class Components:
 
     def __post_init__(self) -> None:
         self.books = BookStore(self.incidents)
+
+
+class ChangelogTable(faust.Table):
+    """A Faust table that keeps the futures of the changelog records it sends, so that the fold
+    can wait for exactly its own records to be on the broker (:meth:`take_sent`)."""
+
+    def send_changelog(self, partition: int | None, key: Any, value: Any, key_serializer: Any = None,
+                       value_serializer: Any = None) -> FutureMessage:
+        future: FutureMessage = super().send_changelog(partition, key, value, key_serializer, value_serializer)
+        self.__dict__.setdefault("_sent", []).append(future)
+        return future
+
+    def take_sent(self) -> list[FutureMessage]:
+        """The futures of the records sent since the last call (each resolves on the broker's
+        acknowledgement of its record)."""
+        sent: list[FutureMessage] = self.__dict__.get("_sent", [])
+        self.__dict__["_sent"] = []
+        return sent
 
 
 class App(faust.App):
@@ -165,8 +184,10 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         alerts=app.topic(settings.topic_alerts, **raw),
         dead_letter=app.topic(settings.topic_dead_letter, **raw),
     )
-    incidents = app.Table(
-        "incidents",
+    incidents = ChangelogTable(
+        app,
+        name="incidents",
+        beacon=app.tables.beacon,
         default=None,
         partitions=settings.partitions,
         key_type=str,
@@ -176,9 +197,10 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         extra_topic_configs={"max.message.bytes": str(MAX_TABLE_VALUE_BYTES)},
         options=dict(ROCKSDB_OPTIONS) if settings.store.startswith("rocksdb") else None,
     )
+    app.tables.add(incidents)
     # Values are bytes that stream.incident_store encodes and parses itself (it parses only what
     # it has not written or read before); set before the store exists.
-    incidents.value_serializer = "raw"  # type: ignore[attr-defined]  # on the Collection, not TableT
+    incidents.value_serializer = "raw"
     components = Components(app=app, settings=settings, topics=topics, incidents=incidents,
                             readiness=Readiness(app, table=incidents))
     app.tollwatch = components  # type: ignore[attr-defined]  # the views find their state here

@@ -60,6 +60,12 @@ ALERT_LATENCY_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
     registry=REGISTRY,
 )
+ALERT_ACK_SECONDS = Histogram(
+    "tollwatch_alert_ack_seconds",
+    "From an alert handed to the producer to the broker's acknowledgement of it.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
 CONSUMER_LAG = Gauge(
     "tollwatch_consumer_lag", "Messages behind the high-water mark, per assigned partition.",
     ["topic", "partition"], registry=REGISTRY,

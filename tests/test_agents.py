@@ -57,8 +57,10 @@ def recording_sends(components: Components) -> Iterator[Sent]:
                 return acknowledged
 
             stack.enter_context(mock.patch.object(topic, "send", new=mock.AsyncMock(side_effect=record)))
-        # The fold agent flushes around its sends (stream.outbox); nothing is buffered here.
+        # The fold agent flushes around its sends (stream.outbox) and waits for its table records
+        # to be acknowledged; nothing is buffered or produced here.
         stack.enter_context(mock.patch.object(components.app.producer, "flush", new=mock.AsyncMock()))
+        stack.enter_context(mock.patch.object(components.incidents, "take_sent", new=mock.Mock(return_value=[])))
         yield sent
 
 
