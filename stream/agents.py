@@ -218,9 +218,8 @@ class IncidentAgents:
             self._in_flight.difference_update(unsent)
 
     async def _written(self, futures: list[FutureMessage]) -> None:
-        """Wait until the broker has acknowledged these table records; flush the producer, with
-        retries, if one was refused (a refused record is sent again by Faust's own retries or
-        found missing by the next recovery; the alerts wait for the producer either way)."""
+        """Wait until the broker has acknowledged these table records (the alerts wait for the
+        producer either way; a refused record is logged, and the books are written whole next)."""
         if not futures:
             return
         await asyncio.wait(futures)
@@ -229,6 +228,9 @@ class IncidentAgents:
             first = refused[0]
             logger.warning("%d table record(s) not acknowledged (%s); flushing the producer before the alerts",
                            len(refused), "cancelled" if first.cancelled() else first.exception())
+            # Records the changelog may lack must not be named by the next indexes: the next
+            # write of each book writes all its incidents again (stream.incident_store).
+            self.books.forget_all()
             await _retrying("flush the producer", self.app.producer.flush)
 
     async def _wait_for_delivery(self, book: IncidentBook) -> IncidentBook:

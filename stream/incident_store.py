@@ -23,7 +23,10 @@ it: an index is never paired with states it did not name. Versions written witho
 are never read; the replayed article (its offset was not committed) writes them again under the
 same keys, because the fold is deterministic and starts from the same old index. A crash
 between the index and the tombstones after it leaves superseded versions behind: space only,
-never read.
+never read. A worker's own RocksDB can be ahead of the changelog (killed after its local writes,
+before the sends): a record read from the store is therefore never named again by a new index
+unless this process wrote it (:meth:`BookStore.put`), or the changelog would hold an index
+another worker cannot read.
 
 Reads. The store remembers, per country, the index bytes it last wrote or read with the book
 they encode, so the fold's read is one RocksDB get and a byte comparison; only index bytes it
@@ -85,6 +88,8 @@ class _Known:
     keys: tuple[str, ...]
     seq: int
     state_bytes: int
+    #: Whether this process wrote every record the index names (see :meth:`BookStore.put`).
+    written_here: bool
 
 
 def state_key(partition: str, event_key: str, version: int) -> str:
@@ -153,34 +158,45 @@ class BookStore:
         parsed = json.loads(data)
         if "incidents" in parsed:  # an older version's value: the whole book
             book = IncidentBook.model_validate(parsed)
-            known = _Known(data, book, ("",) * len(book.incidents), 0, len(data))
+            known = _Known(data, book, ("",) * len(book.incidents), 0, len(data), written_here=False)
         else:
             index = BookIndex.model_validate(parsed)
             states: list[IncidentState] = []
             size = 0
+            names: list[str] = []
             for key in index.states:
                 raw = self.table.get(key)
                 if not raw:
-                    raise LookupError(
-                        f"the incidents table's index for {partition!r} names {key!r}, which is not in "
-                        "the table: its changelog lost records (was it compacted by hand, or written "
-                        "by two workers at once?)")
+                    # Not a state this module can leave behind (module docstring): the changelog
+                    # lost records (compacted by hand, written by two workers at once). The book
+                    # goes on without the incident; the next put writes a consistent index.
+                    logger.error("the incidents table's index for %r names %r, which is not in the table; "
+                                 "that incident is dropped", partition, key)
+                    continue
                 states.append(IncidentState.model_validate_json(raw))
+                names.append(key)
                 size += len(raw)
             book = IncidentBook(partition=index.partition, incidents=states, outbox=index.outbox,
                                 passed=index.passed)
-            known = _Known(data, book, tuple(index.states), index.seq, size)
+            known = _Known(data, book, tuple(names), index.seq, size, written_here=False)
         self._remember(partition, known)
         return known
 
     # --- writing ---------------------------------------------------------------------------
 
     def put(self, book: IncidentBook) -> None:
-        """Store a book: new incident versions, then the index, then tombstones (module docstring)."""
+        """Store a book: new incident versions, then the index, then tombstones (module docstring).
+
+        An unchanged incident keeps its record only if this process wrote that record. One read
+        from the store may exist only there: a worker killed after its RocksDB write but before
+        the changelog send keeps the record in its state directory, and an index naming it
+        would send a book into the changelog that another worker cannot read. So the first put
+        of a book after a restart or a rebalance writes all its incidents again.
+        """
         old = self._read(book.partition)
         seq = old.seq if old is not None else 0
         stored: dict[int, str] = {}
-        if old is not None:
+        if old is not None and old.written_here:
             stored = {id(state): key for state, key in zip(old.book.incidents, old.keys, strict=True) if key}
         keys: list[str] = []
         written = 0
@@ -203,7 +219,7 @@ class BookStore:
         if old is not None:
             for key in sorted(set(old.keys) - set(keys) - {""}):
                 del self.table[key]
-        self._remember(book.partition, _Known(data, book, tuple(keys), seq, size))
+        self._remember(book.partition, _Known(data, book, tuple(keys), seq, size, written_here=True))
 
     def delete(self, partition: str) -> None:
         """Remove a country's book: the index first, then its incidents."""
