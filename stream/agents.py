@@ -183,7 +183,11 @@ class IncidentAgents:
         # the states and the alerts they caused are stored together with the alerts still in
         # flight (stream.outbox): the alerts in the country's index, which is written after the
         # incidents it names (stream.incident_store).
-        if alerts or book is not unchanged:
+        # A book this process has not written yet is written even so: the state directory of a
+        # worker killed mid-write can be ahead of the changelog, and the replayed article, a
+        # no-op here, is then committed; the write puts the changelog level with the store
+        # before that commit (Faust flushes the producer first).
+        if alerts or book is not unchanged or (unchanged is not None and not self.books.written_here(partition)):
             self.books.put(book.model_copy(update={"outbox": [*book.outbox, *alerts]}))
         metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
         for evicted in before - {state.event_key for state in book.incidents}:

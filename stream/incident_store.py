@@ -137,6 +137,13 @@ class BookStore:
         known = self._read(partition)
         return None if known is None else known.book
 
+    def written_here(self, partition: str) -> bool:
+        """Whether this process wrote the country's book as the table holds it (False after a
+        restart or a rebalance, until the next put: the store may then be ahead of the
+        changelog, see :meth:`put`)."""
+        known = self._read(partition)
+        return known is not None and known.written_here
+
     def partitions(self) -> list[str]:
         """The countries with a book (in the partitions this worker reads)."""
         return [key for key in list(self.table.keys()) if is_index_key(key)]

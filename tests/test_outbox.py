@@ -196,3 +196,24 @@ def test_a_book_waits_for_its_alerts_in_flight_before_its_outbox_outgrows_the_li
         assert [a.alert_id for a in book(components, "iraq").outbox] == [a.alert_id for a in later]
 
     run(test)
+
+
+def test_a_book_read_after_a_restart_is_written_even_when_the_replayed_article_changes_nothing() -> None:
+    """The state directory of a killed worker can be ahead of the changelog; the replayed
+    article is a no-op against it and gets committed, so the book must reach the changelog."""
+    async def test(components: Components) -> None:
+        with recording_sends(components) as sent:
+            key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
+            await fold(components, key, value)
+            stored = book(components, "iraq")
+            components.books.forget_all()  # a restarted process: its memory of what it wrote is gone
+            assert not components.books.written_here("iraq")
+            with mock.patch.object(components.books, "put", wraps=components.books.put) as put:
+                await fold(components, key, value)  # the replay
+                assert put.call_count == 1
+                await fold(components, key, value)  # written by this process now: nothing to do
+                assert put.call_count == 1
+            assert book(components, "iraq").incidents == stored.incidents
+            assert len(alerts_of(sent, components)) == len(stored.outbox)  # the replay alerted nothing
+
+    run(test)
