@@ -174,6 +174,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         # process: out of the collector's generations, a full collection no longer walks them
         # (it took ~70 ms, a stall of both agents, every time the books' churn triggered one).
         gc.freeze()
+        from stream import collector
+        from stream.metrics import watch_gc
+
+        watch_gc()
+        collector.install()
         worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
         with profiled():  # only when TOLLWATCH_PROFILE names a file (tollwatch bench --stream)
             worker.execute_from_commandline()

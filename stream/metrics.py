@@ -8,7 +8,9 @@ figure series are removed when an incident closes.
 
 from __future__ import annotations
 
+import gc
 import logging
+import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -66,11 +68,34 @@ ALERT_ACK_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
     registry=REGISTRY,
 )
+GC_PAUSE_SECONDS = Histogram(
+    "tollwatch_gc_pause_seconds",
+    "Garbage-collector pauses of the worker process (they stop both agents), by generation.",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
 CONSUMER_LAG = Gauge(
     "tollwatch_consumer_lag", "Messages behind the high-water mark, per assigned partition.",
     ["topic", "partition"], registry=REGISTRY,
 )
 BUILD_INFO = Gauge("tollwatch_build_info", "Always 1; labels say the version.", ["version"], registry=REGISTRY)
+
+
+_gc_started: list[float] = []
+
+
+def _on_gc(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[:] = [time.perf_counter()]
+    elif _gc_started:
+        GC_PAUSE_SECONDS.labels(generation=str(info["generation"])).observe(time.perf_counter() - _gc_started[0])
+
+
+def watch_gc() -> None:
+    """Time every collection of this process into GC_PAUSE_SECONDS (idempotent)."""
+    if _on_gc not in gc.callbacks:
+        gc.callbacks.append(_on_gc)
 
 
 def initialise(version: str) -> None:
