@@ -47,6 +47,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 
+from faust.stores.rocksdb import Store as RocksDBStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from stream import metrics
@@ -87,6 +88,8 @@ class _Known:
     book: IncidentBook
     keys: tuple[str, ...]
     seq: int
+    #: JSON bytes of each named record (aligned with ``keys``), and their sum.
+    sizes: tuple[int, ...]
     state_bytes: int
     #: Whether this process wrote every record the index names (see :meth:`BookStore.put`).
     written_here: bool
@@ -146,7 +149,13 @@ class BookStore:
 
     def partitions(self) -> list[str]:
         """The countries with a book (in the partitions this worker reads)."""
-        return [key for key in list(self.table.keys()) if is_index_key(key)]
+        store = getattr(self.table, "data", None)
+        if isinstance(store, RocksDBStore):
+            # The timers ask every few seconds, and all but one key in ~80 are incident records:
+            # skip those on the raw bytes rather than decode every key (~30 ms per 6,000).
+            separator = SEPARATOR.encode()
+            return [store._decode_key(raw) for raw in store._iterkeys() if separator not in raw]
+        return [key for key in self.table if is_index_key(key)]
 
     def books(self) -> Iterator[IncidentBook]:
         for partition in self.partitions():
@@ -165,12 +174,13 @@ class BookStore:
         parsed = json.loads(data)
         if "incidents" in parsed:  # an older version's value: the whole book
             book = IncidentBook.model_validate(parsed)
-            known = _Known(data, book, ("",) * len(book.incidents), 0, len(data), written_here=False)
+            sizes = tuple(len(state_json(state)) for state in book.incidents)
+            known = _Known(data, book, ("",) * len(book.incidents), 0, sizes, sum(sizes), written_here=False)
         else:
             index = BookIndex.model_validate(parsed)
             states: list[IncidentState] = []
-            size = 0
             names: list[str] = []
+            sizes_read: list[int] = []
             for key in index.states:
                 raw = self.table.get(key)
                 if not raw:
@@ -182,10 +192,11 @@ class BookStore:
                     continue
                 states.append(IncidentState.model_validate_json(raw))
                 names.append(key)
-                size += len(raw)
+                sizes_read.append(len(raw))
             book = IncidentBook(partition=index.partition, incidents=states, outbox=index.outbox,
                                 passed=index.passed)
-            known = _Known(data, book, tuple(names), index.seq, size, written_here=False)
+            known = _Known(data, book, tuple(names), index.seq, tuple(sizes_read), sum(sizes_read),
+                           written_here=False)
         self._remember(partition, known)
         return known
 
@@ -202,22 +213,24 @@ class BookStore:
         """
         old = self._read(book.partition)
         seq = old.seq if old is not None else 0
-        stored: dict[int, str] = {}
+        stored: dict[int, tuple[str, int]] = {}
         if old is not None and old.written_here:
-            stored = {id(state): key for state, key in zip(old.book.incidents, old.keys, strict=True) if key}
+            stored = {id(state): (key, size)
+                      for state, key, size in zip(old.book.incidents, old.keys, old.sizes, strict=True) if key}
         keys: list[str] = []
+        sizes: list[int] = []
         written = 0
-        size = 0
         for state in book.incidents:
-            data = state_json(state)
-            size += len(data)
-            key = stored.get(id(state))
-            if key is None:
+            known = stored.get(id(state))
+            if known is None:
+                data = state_json(state)
                 seq += 1
                 key = state_key(book.partition, state.event_key, seq)
                 self.table[key] = data
                 written += len(data)
-            keys.append(key)
+                known = (key, len(data))
+            keys.append(known[0])
+            sizes.append(known[1])
         index = BookIndex(partition=book.partition, seq=seq, states=keys, outbox=book.outbox, passed=book.passed)
         data = index.model_dump_json().encode()
         self.table[book.partition] = data
@@ -226,7 +239,8 @@ class BookStore:
         if old is not None:
             for key in sorted(set(old.keys) - set(keys) - {""}):
                 del self.table[key]
-        self._remember(book.partition, _Known(data, book, tuple(keys), seq, size, written_here=True))
+        self._remember(book.partition, _Known(data, book, tuple(keys), seq, tuple(sizes), sum(sizes),
+                                              written_here=True))
 
     def delete(self, partition: str) -> None:
         """Remove a country's book: the index first, then its incidents."""

@@ -478,6 +478,13 @@ _T = TypeVar("_T")
 #: reference that drops the entry when the state goes away: matching profiles and JSON sizes.
 _PROFILES: dict[int, tuple[weakref.ref[IncidentState], Profile]] = {}
 _SIZES: dict[int, tuple[weakref.ref[IncidentState], int]] = {}
+#: ... and the fingerprints of the articles folded into each, as a set (a state can hold 2,000;
+#: building 256 such sets for every article cost more than the matching).
+_FINGERPRINTS: dict[int, tuple[weakref.ref[IncidentState], frozenset[str]]] = {}
+
+
+def _fingerprint_set(state: IncidentState) -> frozenset[str]:
+    return frozenset(state.fingerprints)
 
 
 def _per_state(cache: dict[int, tuple[weakref.ref[IncidentState], _T]], state: IncidentState,
@@ -1161,8 +1168,8 @@ def fold(
     if fp_id in book.passed or fp_content in book.passed:
         logger.debug("article %s already folded (it updated nothing); ignored", extraction.id)
         return (book if given is None else given), []
-    for state in book.incidents:
-        known = set(state.fingerprints)
+    for state in book.incidents:  # the stored states: nothing is changed yet
+        known = _per_state(_FINGERPRINTS, state, _fingerprint_set)
         if fp_id in known or fp_content in known:
             if fp_id in known and fp_content not in known:
                 logger.warning(
