@@ -125,10 +125,10 @@ class IncidentAgents:
         """extractions -> the country's IncidentBook in the table, and alerts.
 
         Alerts leave from a separate task (:meth:`_deliver_queued`), so the fold of the next
-        extraction does not wait for the flush that must precede them. The records are acked
-        by hand: one with alerts only once its alerts are handed to the producer, so no offset
-        is committed past an article whose alerts have not left (Faust flushes the producer
-        before it commits), and a rebalance waits for them.
+        extraction does not wait for the table records that must precede them. The records are
+        acked by hand: one that wrote the table only once those table records are acknowledged
+        and its alerts handed to the producer, so no offset is committed past an article whose
+        state or alerts have not left, and a rebalance waits for them.
         """
         acking = stream.noack()  # type: ignore[attr-defined]  # on Stream, not in StreamT
         self._outgoing = asyncio.Queue()
@@ -137,9 +137,15 @@ class IncidentAgents:
             async for event in acking.events():
                 self.incidents.take_sent()  # what earlier writes sent is not this record's
                 alerts, article_time = await self._fold_event(event)
-                if alerts:
+                written = self.incidents.take_sent()
+                if alerts or written:
+                    # Acked once the table records are on the broker (and the alerts handed
+                    # over), not before: Faust's flush before a commit gives up on its send
+                    # buffer after 0.1 s without progress, so a commit could pass an article
+                    # whose state was still in the buffer; a kill -9 then lost that state
+                    # (tollwatch chaos --seed 7: 112 alerts lost).
                     self._in_flight.update(alert.alert_id for alert in alerts)
-                    self._outgoing.put_nowait((event, alerts, article_time, self.incidents.take_sent()))
+                    self._outgoing.put_nowait((event, alerts, article_time, written))
                 else:
                     await acking.ack(event)
         finally:
@@ -308,8 +314,9 @@ class IncidentAgents:
         book = book.model_copy(update={"outbox": [*carried, *missing]})
         self.books.put(book)
         if missing:
-            # The record with the outbox just written is on the broker before any alert leaves.
-            await self.app.producer.flush()
+            # The records with the outbox just written are on the broker before any alert
+            # leaves (their own acknowledgements: Faust's flush can give up on its buffer).
+            await self._written(self.incidents.take_sent())
             for alert in missing:
                 await self._hand_over(alert, article_time=None)
         return book

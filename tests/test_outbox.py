@@ -217,3 +217,22 @@ def test_a_book_read_after_a_restart_is_written_even_when_the_replayed_article_c
             assert len(alerts_of(sent, components)) == len(stored.outbox)  # the replay alerted nothing
 
     run(test)
+
+
+def test_a_record_that_wrote_the_table_is_acked_only_once_those_records_are_acknowledged() -> None:
+    """Also without alerts: Faust's flush before a commit can give up on its send buffer, so the
+    ack (and with it the commit) must wait for the table records themselves."""
+    async def test(components: Components) -> None:
+        with recording_sends(components) as sent:
+            key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
+            await fold(components, key, value)
+            components.books.forget_all()  # the replay after a restart writes the book, alerting nothing
+            written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            components.incidents.take_sent.return_value = [written]  # type: ignore[attr-defined]
+            folding = asyncio.ensure_future(fold(components, key, value))
+            await asyncio.sleep(0.05)
+            assert not folding.done()  # not acked: its table records are not on the broker
+            written.set_result(None)
+            await folding
+
+    run(test)
