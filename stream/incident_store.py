@@ -141,10 +141,10 @@ class BookStore:
         return None if known is None else known.book
 
     def written_here(self, partition: str) -> bool:
-        """Whether this process wrote the country's book as the table holds it (False after a
-        restart or a rebalance, until the next put: the store may then be ahead of the
+        """Whether this process wrote the country's book as :meth:`get` last read it (False
+        after a restart or a rebalance, until the next put: the store may then be ahead of the
         changelog, see :meth:`put`)."""
-        known = self._read(partition)
+        known = self._known.get(partition)  # as :meth:`get` left it (the fold reads first)
         return known is not None and known.written_here
 
     def partitions(self) -> list[str]:
