@@ -27,6 +27,7 @@ from faust.types import FutureMessage
 from pydantic import ValidationError
 
 from stream import metrics, outbox
+from stream.incident_store import SEPARATOR, is_index_key
 from stream.incidents import IncidentBook, IncidentState, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
@@ -43,8 +44,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: A folded record with alerts, the article's time and the futures of the table records the fold
-#: wrote (the alerts leave once those are on the broker), queued for delivery.
+#: A folded record that wrote the table: its alerts (maybe none), the article's time and the
+#: futures of the table records the fold wrote (acked and alerted once those are on the broker).
 _Outgoing = tuple[faust.types.EventT, list[Alert], "dt.datetime | None", list[FutureMessage]]
 #: Seconds between attempts when the broker refuses a flush or a send.
 RETRY_SECONDS = 1.0
@@ -164,6 +165,10 @@ class IncidentAgents:
         except ValidationError as err:
             await self._park(event, f"unreadable record on the internal topic: {err.errors()[0]['msg']}")
             return [], None
+        if not is_index_key(partition):
+            await self._park(event, f"partition key {partition!r} contains {SEPARATOR!r}, which the incidents "
+                                    "table reserves for incident records")
+            return [], None
         book = self.books.get(partition)
         if book is not None and book.outbox:
             book = await self._settle_outbox(book)
@@ -192,7 +197,7 @@ class IncidentAgents:
         # A book this process has not written yet is written even so: the state directory of a
         # worker killed mid-write can be ahead of the changelog, and the replayed article, a
         # no-op here, is then committed; the write puts the changelog level with the store
-        # before that commit (Faust flushes the producer first).
+        # before that commit (the record is acked once its table records are acknowledged).
         if alerts or book is not unchanged or (unchanged is not None and not self.books.written_here(partition)):
             self.books.put(book.model_copy(update={"outbox": [*book.outbox, *alerts]}))
         metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
@@ -202,7 +207,8 @@ class IncidentAgents:
         return alerts, message.article_timestamp
 
     async def _deliver_queued(self, acking: faust.StreamT, outgoing: asyncio.Queue[_Outgoing]) -> None:
-        """Send queued alerts, all that have queued up, then ack their records.
+        """Send queued alerts, all that have queued up, then ack their records (also those that
+        wrote the table without alerting).
 
         The table records holding these alerts (and the states that caused them) are on the
         broker before any alert leaves: their own futures are awaited, not a flush of the

@@ -191,6 +191,18 @@ def test_fold_dead_letters_garbage_on_the_internal_topic() -> None:
     run(test)
 
 
+def test_fold_dead_letters_a_partition_key_the_table_reserves() -> None:
+    async def test(components: Components) -> None:
+        with recording_sends(components) as sent:
+            _, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
+            await fold(components, b"iraq|x", value)
+        [(_, letter)] = sent[components.settings.topic_dead_letter]
+        assert "reserves for incident records" in DeadLetter.model_validate_json(letter).detail
+        assert not list(components.incidents.keys())
+
+    run(test)
+
+
 def test_expiry_timer_asks_the_fold_agent_which_closes_the_idle_incident() -> None:
     async def test(components: Components) -> None:
         with recording_sends(components) as sent:
