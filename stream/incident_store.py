@@ -51,7 +51,7 @@ from faust.stores.rocksdb import Store as RocksDBStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from stream import metrics
-from stream.incidents import IncidentBook, IncidentState
+from stream.incidents import IncidentBook, IncidentState, _per_state
 from stream.models import Alert
 
 logger = logging.getLogger(__name__)
@@ -88,11 +88,14 @@ class _Known:
     book: IncidentBook
     keys: tuple[str, ...]
     seq: int
-    #: JSON bytes of each named record (aligned with ``keys``), and their sum.
+    #: JSON bytes of each named record (aligned with ``keys``).
     sizes: tuple[int, ...]
-    state_bytes: int
     #: Whether this process wrote every record the index names (see :meth:`BookStore.put`).
     written_here: bool
+
+    @property
+    def state_bytes(self) -> int:
+        return sum(self.sizes)
 
 
 def state_key(partition: str, event_key: str, version: int) -> str:
@@ -103,25 +106,15 @@ def is_index_key(key: str) -> bool:
     return SEPARATOR not in key
 
 
-#: JSON of stored incident states, by ``id(state)``, with a weak reference that drops the entry
-#: when the state goes away: a stored state is never modified, so it is serialized once.
+#: JSON of stored incident states, by ``id(state)`` (see :func:`stream.incidents._per_state`).
 _FRAGMENTS: dict[int, tuple[weakref.ref[IncidentState], bytes]] = {}
 _STATE_JSON = IncidentState.__pydantic_serializer__
 
 
 def state_json(state: IncidentState) -> bytes:
-    """One incident's JSON (``model_dump_json()``), computed once per state object."""
-    key = id(state)
-    known = _FRAGMENTS.get(key)
-    if known is not None and known[0]() is state:
-        return known[1]
-    data: bytes = _STATE_JSON.to_json(state)
-
-    def gone(_ref: weakref.ref[IncidentState]) -> None:
-        _FRAGMENTS.pop(key, None)
-
-    _FRAGMENTS[key] = (weakref.ref(state, gone), data)
-    return data
+    """One incident's JSON (``model_dump_json()``), computed once per state object: a stored
+    state is never modified."""
+    return _per_state(_FRAGMENTS, state, _STATE_JSON.to_json)
 
 
 class BookStore:
@@ -175,7 +168,7 @@ class BookStore:
         if "incidents" in parsed:  # an older version's value: the whole book
             book = IncidentBook.model_validate(parsed)
             sizes = tuple(len(state_json(state)) for state in book.incidents)
-            known = _Known(data, book, ("",) * len(book.incidents), 0, sizes, sum(sizes), written_here=False)
+            known = _Known(data, book, ("",) * len(book.incidents), 0, sizes, written_here=False)
         else:
             index = BookIndex.model_validate(parsed)
             states: list[IncidentState] = []
@@ -195,8 +188,7 @@ class BookStore:
                 sizes_read.append(len(raw))
             book = IncidentBook(partition=index.partition, incidents=states, outbox=index.outbox,
                                 passed=index.passed)
-            known = _Known(data, book, tuple(names), index.seq, tuple(sizes_read), sum(sizes_read),
-                           written_here=False)
+            known = _Known(data, book, tuple(names), index.seq, tuple(sizes_read), written_here=False)
         self._remember(partition, known)
         return known
 
@@ -239,8 +231,7 @@ class BookStore:
         if old is not None:
             for key in sorted(set(old.keys) - set(keys) - {""}):
                 del self.table[key]
-        self._remember(book.partition, _Known(data, book, tuple(keys), seq, tuple(sizes), sum(sizes),
-                                              written_here=True))
+        self._remember(book.partition, _Known(data, book, tuple(keys), seq, tuple(sizes), written_here=True))
 
     def delete(self, partition: str) -> None:
         """Remove a country's book: the index first, then its incidents."""
