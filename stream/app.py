@@ -123,17 +123,20 @@ class ChangelogTable(faust.Table):
     """A Faust table that keeps the futures of the changelog records it sends, so that the fold
     can wait for exactly its own records to be on the broker (:meth:`take_sent`)."""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._sent: list[FutureMessage] = []
+
     def send_changelog(self, partition: int | None, key: Any, value: Any, key_serializer: Any = None,
                        value_serializer: Any = None) -> FutureMessage:
         future: FutureMessage = super().send_changelog(partition, key, value, key_serializer, value_serializer)
-        self.__dict__.setdefault("_sent", []).append(future)
+        self._sent.append(future)
         return future
 
     def take_sent(self) -> list[FutureMessage]:
         """The futures of the records sent since the last call (each resolves on the broker's
         acknowledgement of its record)."""
-        sent: list[FutureMessage] = self.__dict__.get("_sent", [])
-        self.__dict__["_sent"] = []
+        sent, self._sent = self._sent, []
         return sent
 
 
