@@ -536,14 +536,15 @@ def incident_profile(state: IncidentState) -> Profile:
     )
 
 
-def _within_dates(book: IncidentBook, date: dt.date | None) -> list[int]:
+def _within_dates(book: IncidentBook, date: dt.date | None, *, days: int | None = None) -> list[int]:
     """Indices of the open incidents that :func:`stream.matching.score` may match with a profile
     of this text date: two text dates more than ``max_conflict_days`` apart never match, so
     those incidents are left out before the (per pair much dearer) scoring. The same answers;
-    with a full book (256 incidents over years) most pairs end here."""
+    with a full book (256 incidents over years) most pairs end here. ``days`` narrows the window
+    (see :func:`stream.matching.search_days`)."""
     if date is None:
         return list(range(len(book.incidents)))
-    limit = dt.timedelta(days=matching.rules()["dates"]["max_conflict_days"])
+    limit = dt.timedelta(days=matching.rules()["dates"]["max_conflict_days"] if days is None else days)
     low, high = date - limit, date + limit
     return [
         index for index, state in enumerate(book.incidents)
@@ -582,11 +583,14 @@ def resolve(
     article = article_profile(extraction, published, received)
     weights = matching.rules()
     scored: list[tuple[float, int, Match]] = []
-    for index in _within_dates(book, article.date):
+    weak = not article.located or not article.dated
+    # A weak article's choice depends on every compatible incident (the most recent one gets a
+    # bonus), so only a located, dated one skips those that cannot reach the join threshold.
+    days = None if weak else matching.search_days(article, weights["join_threshold"])
+    for index in _within_dates(book, article.date, days=days):
         match = matching.score(article, _stored_profile(book.incidents[index]))  # nothing changed before resolve
         if match is not None:
             scored.append((match.score, index, match))
-    weak = not article.located or not article.dated
     if weak and len(scored) > 1:
         recent = max(scored, key=lambda item: (_activity(book.incidents[item[1]]), item[1]))[1]
         scored = [(s + (weights["recent_bonus"] if i == recent else 0.0), i, m) for s, i, m in scored]
@@ -1293,7 +1297,7 @@ def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentSt
         changed = False
         here = next(i for i, s in enumerate(book.incidents) if s is state)  # identity: == compares every field
         profile = incident_profile(state)
-        for index in _within_dates(book, profile.date):
+        for index in _within_dates(book, profile.date, days=matching.search_days(profile, threshold)):
             other = book.incidents[index]
             if index == here:
                 continue

