@@ -151,9 +151,10 @@ class App(faust.App):
 def create_components(settings: Settings, *, prometheus: bool = True) -> Components:
     """The app, its topics and table, with the agents, timers and views registered.
 
-    ``prometheus=False`` leaves out Faust's Prometheus sensor (and ``/metrics``): its collectors
-    register in the process-wide :data:`stream.metrics.REGISTRY`, so only one app per process
-    can have it (a worker builds one; unit tests build one per test).
+    ``prometheus=False`` leaves out ``/metrics`` and Faust's Prometheus sensor (with
+    ``settings.faust_metrics``): its collectors register in the process-wide
+    :data:`stream.metrics.REGISTRY`, so only one app per process can have it (a worker builds
+    one; unit tests build one per test).
     """
     app = App(
         settings.app_id,
@@ -177,8 +178,11 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         consumer_max_fetch_size=8 * 1024 * 1024,
     )
     metrics.initialise(package_version())
-    if prometheus:
+    if prometheus and settings.faust_metrics:
+        # Faust's sensor serves /metrics (this registry) and adds its faust_* families.
         setup_prometheus_sensors(app, pattern="/metrics", registry=metrics.REGISTRY, name_prefix="faust")
+    elif prometheus:
+        views.register_metrics(app)
 
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw", "partitions": settings.partitions}
     topics = Topics(

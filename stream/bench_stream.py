@@ -290,12 +290,7 @@ def run_tollwatch(articles: list[Article], *, timeout: float, workers: int = 1, 
     """Seconds for ``workers`` tollwatch workers to extract and fold every article (fresh broker)."""
     stack_env = {**(env or {}), **({PROFILE_ENV: str(profile)} if profile else {})}
     with LocalStack(env=stack_env) as stack:
-        assert stack.worker is not None
-        processes = [stack.worker]
-        for n in range(2, workers + 1):
-            processes.append(stack.new_worker(name=f"worker-{n}").start())
-        for process in processes:  # a new member rebalances the group: wait for every one again
-            process._wait_ready(timeout=60.0)
+        processes = _start_workers(stack, workers)
         started = time.perf_counter()
         asyncio.run(_publish(stack.settings, stack.settings.topic_articles, articles))
         done = _wait(lambda: _drained(_merged(processes), len(articles)), timeout=timeout,
@@ -304,6 +299,19 @@ def run_tollwatch(articles: list[Article], *, timeout: float, workers: int = 1, 
         for process in processes[1:]:
             process.stop()
     return TollwatchPass(seconds=done - started, metrics=metrics)
+
+
+def _start_workers(stack: LocalStack, workers: int) -> list[WorkerProcess]:
+    """The stack's worker and ``workers - 1`` more, each ready (partitions assigned)."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    assert stack.worker is not None
+    processes = [stack.worker]
+    for n in range(2, workers + 1):
+        processes.append(stack.new_worker(name=f"worker-{n}").start())
+    for process in processes:  # a new member rebalances the group: wait for every one again
+        process._wait_ready(timeout=60.0)
+    return processes
 
 
 def _per_article_us(metrics: Metrics, name: str) -> str:
@@ -427,15 +435,20 @@ async def _paced(settings: Settings, articles: list[Article], *, rate: float,
     return published, received
 
 
-def bench_latency(*, rate: float, duration: float, out: TextIO, settle: float = 30.0) -> dict[str, float]:
-    """Publish ``rate`` distinct-incident articles per second for ``duration`` seconds; p50/p99 of
-    article published -> its alert received on the alerts topic (matched by article id)."""
+def bench_latency(*, rate: float, duration: float, out: TextIO, settle: float = 30.0,
+                  workers: int = 1) -> dict[str, float]:
+    """Publish ``rate`` distinct-incident articles per second for ``duration`` seconds to
+    ``workers`` worker processes; p50/p99 of article published -> its alert received on the
+    alerts topic (matched by article id)."""
     count = int(rate * duration)
     articles = distinct_incident_articles(count, prefix="lat")
     print(f"latency bench: {count} articles at {rate:g}/s for {duration:g} s, each a new incident "
-          f"(a first_report alert); {_load()}", file=out, flush=True)
+          f"(a first_report alert), {workers} worker(s); {_load()}", file=out, flush=True)
     with LocalStack() as stack:
+        processes = _start_workers(stack, workers)
         published, received = asyncio.run(_paced(stack.settings, articles, rate=rate, settle=settle))
+        for process in processes[1:]:
+            process.stop()
     latencies = sorted((received[k] - published[k]) * 1000.0 for k in received if k in published)
     if not latencies:
         raise RuntimeError("no alert matched a published article")

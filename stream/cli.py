@@ -391,7 +391,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from stream import bench_stream as bench
 
         if args.rate is not None:
-            bench.bench_latency(rate=args.rate, duration=args.duration, out=sys.stdout)
+            bench.bench_latency(rate=args.rate, duration=args.duration, out=sys.stdout, workers=args.workers)
         elif args.incidents is not None:
             bench.bench_memory(incidents=args.incidents, out=sys.stdout, ttl_seconds=args.ttl)
         else:
@@ -558,6 +558,7 @@ examples:
   tollwatch bench --stream --baseline            # ... and a bare Faust worker: rates, ratio, profile
   tollwatch bench --stream --workers 2           # two worker processes
   tollwatch bench --stream --rate 100 --duration 60   # p50/p99 article -> alert at 100/s
+  tollwatch bench --stream --rate 100 --workers 2     # ... spread over two worker processes
   tollwatch bench --stream --incidents 100000    # worker RSS as incidents open and expire""",
 }
 

@@ -64,6 +64,12 @@ class Settings(BaseModel):
     expiry_interval_s: float = Field(default=60.0, gt=0, description="How often idle incidents are closed.")
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
     store: str = "rocksdb://"
+    faust_metrics: bool = Field(
+        default=False,
+        description="Also export Faust's own sensor metrics (faust_*) at /metrics. Off by default: "
+        "they are updated on every message, send and table access (about 6 % of a worker's time "
+        "at 100 articles/s), and neither the dashboard nor the alert rules use them.",
+    )
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism | None = Field(default=None, description="Default PLAIN under SASL_*.")
     sasl_username: str | None = None
@@ -103,6 +109,7 @@ class Settings(BaseModel):
             "expiry_interval_s": "TOLLWATCH_EXPIRY_INTERVAL",
             "rebalance_timeout_s": "TOLLWATCH_REBALANCE_TIMEOUT",
             "store": "TOLLWATCH_STORE",
+            "faust_metrics": "TOLLWATCH_FAUST_METRICS",
             "security_protocol": "KAFKA_SECURITY_PROTOCOL",
             "sasl_mechanism": "KAFKA_SASL_MECHANISM",
             "sasl_username": "KAFKA_SASL_USERNAME",

@@ -27,12 +27,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
+import aiohttp.web
+import faust
 from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from stream import routing
+from stream import metrics, routing
 from stream.incidents import IncidentState, history, summary
 
 if TYPE_CHECKING:
@@ -171,6 +174,20 @@ class Ready(View):
     async def get(self, request: Request) -> Response:
         state = components_of(self).readiness.state()
         return self.json(state.model_dump(), status=200 if state.ready else 503)
+
+
+class Metrics(View):
+    """The worker's metrics (:data:`stream.metrics.REGISTRY`) in Prometheus's text format."""
+
+    async def get(self, request: Request) -> Response:
+        # aiohttp's own Response, as Faust's sensor serves it: the content type carries a charset.
+        body = generate_latest(metrics.REGISTRY)
+        return cast(Response, aiohttp.web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST}))
+
+
+def register_metrics(app: faust.App) -> None:
+    """Serve ``/metrics`` without Faust's sensor (``Settings.faust_metrics`` off)."""
+    app.page("/metrics")(Metrics)
 
 
 def register(components: Components) -> None:

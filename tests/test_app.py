@@ -77,6 +77,7 @@ def test_bad_input_is_dead_lettered_and_good_articles_survive(stack: LocalStack)
     metrics_text = (stack.worker.get("/metrics") or b"").decode()
     assert 'tollwatch_dead_letters_total{reason="invalid_json"} 1.0' in metrics_text
     assert 'tollwatch_articles_total{outcome="dead_lettered"} 3.0' in metrics_text
+    assert "faust_" not in metrics_text  # Faust's sensor is opt-in (TOLLWATCH_FAUST_METRICS)
 
 
 def test_garbage_on_the_internal_topic_is_dead_lettered(stack: LocalStack) -> None:

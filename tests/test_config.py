@@ -44,3 +44,10 @@ def test_invalid_values_are_refused() -> None:
         Settings.from_env({"TOLLWATCH_PARTITIONS": "0"})
     with pytest.raises(ValidationError):
         Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "TLS"})
+
+
+def test_faust_metrics_are_opt_in() -> None:
+    assert Settings.from_env({}).faust_metrics is False
+    assert Settings.from_env({"TOLLWATCH_FAUST_METRICS": "1"}).faust_metrics is True
+    with pytest.raises(ValidationError):
+        Settings.from_env({"TOLLWATCH_FAUST_METRICS": "sometimes"})
