@@ -9,6 +9,8 @@ its consumers kept 1500 ms (seen in ``tollwatch bench --stream --rate 5``: p50 1
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -38,3 +40,31 @@ def test_wait_from_environment() -> None:
     assert fetch_wait.wait_ms({fetch_wait.ENV: "5"}) == 5
     with pytest.raises(ValueError, match=fetch_wait.ENV):
         fetch_wait.wait_ms({fetch_wait.ENV: "-1"})
+
+
+def test_worker_consumer_gets_the_prefetch_backoff_once_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiokafka builds its fetcher in ``start()`` with a fixed 100 ms backoff; the worker's
+    consumer has the configured one as soon as it has started."""
+
+    class Consumer:
+        _fetcher: Any = None
+
+        async def start(self) -> None:
+            self._fetcher = SimpleNamespace(_prefetch_backoff=0.1)  # aiokafka's default
+
+    monkeypatch.setattr(fetch_wait, "_original_create", lambda thread, transport: Consumer())
+    try:
+        fetch_wait.install(20, prefetch_backoff_ms=10)
+        consumer = fetch_wait._create_worker_consumer(None, None)  # type: ignore[arg-type]
+        asyncio.run(consumer.start())
+        assert consumer._fetcher._prefetch_backoff == 0.01
+        assert consumer._fetch_max_wait_ms == 20
+    finally:
+        fetch_wait.install()
+
+
+def test_prefetch_backoff_from_environment() -> None:
+    assert fetch_wait.backoff_ms({}) == fetch_wait.DEFAULT_BACKOFF_MS
+    assert fetch_wait.backoff_ms({fetch_wait.BACKOFF_ENV: "100"}) == 100
+    with pytest.raises(ValueError, match=fetch_wait.BACKOFF_ENV):
+        fetch_wait.backoff_ms({fetch_wait.BACKOFF_ENV: "-5"})
