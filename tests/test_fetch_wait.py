@@ -9,6 +9,7 @@ its consumers kept 1500 ms (seen in ``tollwatch bench --stream --rate 5``: p50 1
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,11 +36,19 @@ def test_worker_consumer_gets_the_wait() -> None:
         fetch_wait.install()
 
 
-def test_wait_from_environment() -> None:
-    assert fetch_wait.wait_ms({}) == fetch_wait.DEFAULT_MS
-    assert fetch_wait.wait_ms({fetch_wait.ENV: "5"}) == 5
-    with pytest.raises(ValueError, match=fetch_wait.ENV):
-        fetch_wait.wait_ms({fetch_wait.ENV: "-1"})
+@pytest.mark.parametrize(
+    ("read", "name", "default", "value"),
+    [
+        (fetch_wait.wait_ms, fetch_wait.ENV, fetch_wait.DEFAULT_MS, 5),
+        (fetch_wait.backoff_ms, fetch_wait.BACKOFF_ENV, fetch_wait.DEFAULT_BACKOFF_MS, 100),
+    ],
+)
+def test_milliseconds_from_environment(read: Callable[[dict[str, str]], int], name: str, default: int,
+                                       value: int) -> None:
+    assert read({}) == default
+    assert read({name: str(value)}) == value
+    with pytest.raises(ValueError, match=name):
+        read({name: "-1"})
 
 
 def test_worker_consumer_gets_the_prefetch_backoff_once_started(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,10 +70,3 @@ def test_worker_consumer_gets_the_prefetch_backoff_once_started(monkeypatch: pyt
         assert consumer._fetch_max_wait_ms == 20
     finally:
         fetch_wait.install()
-
-
-def test_prefetch_backoff_from_environment() -> None:
-    assert fetch_wait.backoff_ms({}) == fetch_wait.DEFAULT_BACKOFF_MS
-    assert fetch_wait.backoff_ms({fetch_wait.BACKOFF_ENV: "100"}) == 100
-    with pytest.raises(ValueError, match=fetch_wait.BACKOFF_ENV):
-        fetch_wait.backoff_ms({fetch_wait.BACKOFF_ENV: "-5"})
