@@ -27,7 +27,7 @@ from faust.types import FutureMessage
 from pydantic import ValidationError
 
 from stream import metrics, outbox
-from stream.incident_store import SEPARATOR, is_index_key
+from stream.incident_store import SEPARATOR, alert_json, is_index_key
 from stream.incidents import IncidentBook, IncidentState, expire, fold, partition_key
 from stream.models import Alert
 from stream.pipeline import (
@@ -68,7 +68,7 @@ MAX_OUTBOX_BYTES = 1024 * 1024
 
 
 def _json_bytes(alerts: list[Alert]) -> int:
-    return sum(len(alert.model_dump_json()) for alert in alerts)
+    return sum(len(alert_json(alert)) for alert in alerts)
 
 
 #: Acknowledged alert ids a worker remembers (about 5 MB): an outbox entry older than these is
@@ -329,7 +329,7 @@ class IncidentAgents:
 
     async def _emit(self, alert: Alert, *, article_time: dt.datetime | None) -> asyncio.Future[Any]:
         """Send one alert; returns the future the producer resolves when the broker acknowledges it."""
-        sent = await self.topics.alerts.send(key=alert.event_key.encode(), value=alert.model_dump_json().encode())
+        sent = await self.topics.alerts.send(key=alert.event_key.encode(), value=alert_json(alert))
         metrics.ALERTS.labels(kind=alert.kind.value).inc()
         if article_time is not None and alert.emitted_at is not None:
             latency = (alert.emitted_at - article_time).total_seconds()

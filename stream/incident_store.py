@@ -51,7 +51,7 @@ from faust.stores.rocksdb import Store as RocksDBStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from stream import metrics
-from stream.incidents import IncidentBook, IncidentState, _per_state
+from stream.incidents import IncidentBook, IncidentState, _per_state, state_json
 from stream.models import Alert
 
 logger = logging.getLogger(__name__)
@@ -106,15 +106,26 @@ def is_index_key(key: str) -> bool:
     return SEPARATOR not in key
 
 
-#: JSON of stored incident states, by ``id(state)`` (see :func:`stream.incidents._per_state`).
-_FRAGMENTS: dict[int, tuple[weakref.ref[IncidentState], bytes]] = {}
-_STATE_JSON = IncidentState.__pydantic_serializer__
+#: JSON of the alerts in outboxes, by ``id(alert)``: an alert stays in its book's outbox, and in
+#: every index written, until the broker acknowledges it (dozens of puts in a burst).
+_ALERTS: dict[int, tuple[weakref.ref[Alert], bytes]] = {}
+_ALERT_JSON = Alert.__pydantic_serializer__
 
 
-def state_json(state: IncidentState) -> bytes:
-    """One incident's JSON (``model_dump_json()``), computed once per state object: a stored
-    state is never modified."""
-    return _per_state(_FRAGMENTS, state, _STATE_JSON.to_json)
+def alert_json(alert: Alert) -> bytes:
+    """One alert's JSON (``model_dump_json()``), computed once per alert object (never modified:
+    the fold stamps ``emitted_at`` on a copy)."""
+    return _per_state(_ALERTS, alert, _ALERT_JSON.to_json)
+
+
+def index_json(index: BookIndex) -> bytes:
+    """``index.model_dump_json()``, with each outbox alert's JSON computed once (:func:`alert_json`)."""
+    head = index.model_copy(update={"outbox": []}).model_dump_json().encode()
+    if not index.outbox:
+        return head
+    # The one structural '"outbox":[]' (inside a JSON string every quote is escaped).
+    before, _, after = head.partition(b'"outbox":[]')
+    return b"".join((before, b'"outbox":[', b",".join(alert_json(alert) for alert in index.outbox), b"]", after))
 
 
 class BookStore:
@@ -224,7 +235,7 @@ class BookStore:
             keys.append(known[0])
             sizes.append(known[1])
         index = BookIndex(partition=book.partition, seq=seq, states=keys, outbox=book.outbox, passed=book.passed)
-        data = index.model_dump_json().encode()
+        data = index_json(index)
         self.table[book.partition] = data
         metrics.TABLE_BYTES.labels(record="state").inc(written)
         metrics.TABLE_BYTES.labels(record="index").inc(len(data))

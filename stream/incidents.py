@@ -146,7 +146,8 @@ import hashlib
 import json
 import logging
 import weakref
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -475,30 +476,27 @@ def article_profile(
 
 _T = TypeVar("_T")
 #: Values computed once per stored (never again modified) state, by ``id(state)``, with a weak
-#: reference that drops the entry when the state goes away: matching profiles and JSON sizes.
+#: reference that drops the entry when the state goes away: matching profiles and JSON.
 _PROFILES: dict[int, tuple[weakref.ref[IncidentState], Profile]] = {}
-_SIZES: dict[int, tuple[weakref.ref[IncidentState], int]] = {}
-#: ... and the fingerprints of the articles folded into each, as a set (a state can hold 2,000;
-#: building 256 such sets for every article cost more than the matching).
-_FINGERPRINTS: dict[int, tuple[weakref.ref[IncidentState], frozenset[str]]] = {}
+_JSON: dict[int, tuple[weakref.ref[IncidentState], bytes]] = {}
+_STATE_SERIALIZER = IncidentState.__pydantic_serializer__
 
 
-def _fingerprint_set(state: IncidentState) -> frozenset[str]:
-    return frozenset(state.fingerprints)
+_O = TypeVar("_O")
 
 
-def _per_state(cache: dict[int, tuple[weakref.ref[IncidentState], _T]], state: IncidentState,
-               compute: Callable[[IncidentState], _T]) -> _T:
+def _per_state(cache: dict[int, tuple[weakref.ref[_O], _T]], state: _O, compute: Callable[[_O], _T]) -> _T:
     """``compute(state)``, once per state object. Sound because stored states are never
     modified (copy-on-write: ``fold`` changes copies made by :func:`_writable`); never call it
-    on a state being changed."""
+    on a state being changed. Also used for other objects never modified once made (the
+    alerts of an outbox)."""
     key = id(state)
     known = cache.get(key)
     if known is not None and known[0]() is state:
         return known[1]
     value = compute(state)
 
-    def gone(_ref: weakref.ref[IncidentState]) -> None:
+    def gone(_ref: weakref.ref[_O]) -> None:
         cache.pop(key, None)
 
     cache[key] = (weakref.ref(state, gone), value)
@@ -510,8 +508,132 @@ def _stored_profile(state: IncidentState) -> Profile:
     return _per_state(_PROFILES, state, incident_profile)
 
 
+def state_json(state: IncidentState) -> bytes:
+    """One stored incident's JSON (``model_dump_json()``), computed once per state object: its
+    size bounds the book (:func:`_evict`), and the table stores it (stream.incident_store)."""
+    return _per_state(_JSON, state, _STATE_SERIALIZER.to_json)
+
+
 def _json_size(state: IncidentState) -> int:
-    return len(state.model_dump_json())
+    """JSON bytes of a state still being changed (not cached)."""
+    return len(_STATE_SERIALIZER.to_json(state))
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the fold reads of every open incident of a book, for one stored state."""
+
+    text_date: dt.date | None
+    fingerprints: frozenset[str]
+    #: The event key and the former keys (two open incidents never share one).
+    keys: tuple[str, ...]
+    size: int
+    activity: tuple[dt.datetime, dt.datetime]
+
+
+def _facts_of(state: IncidentState) -> _Facts:
+    return _Facts(_text_date(state.descriptor), frozenset(state.fingerprints),
+                  (state.event_key, *state.former_keys), len(state_json(state)), _activity(state))
+
+
+def _count(counts: dict[str, int], items: Iterable[str], step: int) -> None:
+    for item in items:
+        left = counts.get(item, 0) + step
+        if left:
+            counts[item] = left
+        else:
+            del counts[item]
+
+
+class _BookView:
+    """The facts of a stored book's incidents in book order, and their fingerprints, keys and
+    bytes over the whole book.
+
+    Why: with a full book (256 open incidents) the fold's checks over every incident (already
+    folded? which dates are near? is the key taken? how many bytes?) cost more than the
+    matching itself. A book differs from the one before it (its country's previous fold) by an
+    incident or two, so its view is derived from that one's: a fold then costs about the
+    incidents it changed. Sound because stored states are never modified (see
+    :func:`_per_state`); the view holds its states, so their ids stay theirs.
+    """
+
+    states: tuple[IncidentState, ...]
+    ids: tuple[int, ...]
+    facts: list[_Facts]
+    #: The text dates in book order (what :func:`_within_dates` filters).
+    dates: list[dt.date | None]
+    by_id: dict[int, _Facts]
+    #: How many incidents hold each fingerprint, and each key.
+    fingerprints: dict[str, int]
+    keys: dict[str, int]
+    #: JSON bytes of all the incidents.
+    size: int
+
+    def __init__(self, states: tuple[IncidentState, ...], ids: tuple[int, ...], prior: _BookView | None) -> None:
+        self.states, self.ids = states, ids
+        known = prior.by_id if prior is not None else {}
+        self.facts = [known.get(key) or _facts_of(state) for key, state in zip(ids, states, strict=True)]
+        self.dates = [facts.text_date for facts in self.facts]
+        self.by_id = dict(zip(ids, self.facts, strict=True))
+        if prior is None:
+            self.fingerprints, self.keys, self.size = {}, {}, 0
+            gone: list[_Facts] = []
+            added = self.facts
+        else:
+            self.fingerprints, self.keys, self.size = dict(prior.fingerprints), dict(prior.keys), prior.size
+            gone = [prior.by_id[key] for key in prior.by_id.keys() - self.by_id.keys()]
+            added = [self.by_id[key] for key in self.by_id.keys() - prior.by_id.keys()]
+        for facts, step in [*((f, -1) for f in gone), *((f, 1) for f in added)]:
+            _count(self.fingerprints, facts.fingerprints, step)
+            _count(self.keys, facts.keys, step)
+            self.size += step * facts.size
+
+    def holder(self, fingerprint: str) -> int | None:
+        """The position of the first incident that holds a fingerprint (None: none does)."""
+        if fingerprint not in self.fingerprints:
+            return None
+        return next(i for i, facts in enumerate(self.facts) if fingerprint in facts.fingerprints)
+
+
+class _Views:
+    """The view of each country's book last folded, bounded like the store's parsed books (in
+    count and in the states' JSON bytes), and dropped when :func:`expire` closes incidents."""
+
+    def __init__(self, *, max_views: int = 1024, max_bytes: int = 48 * 1024 * 1024) -> None:
+        self.max_views, self.max_bytes = max_views, max_bytes
+        self._views: OrderedDict[str, _BookView] = OrderedDict()
+        self._bytes = 0
+
+    def of(self, book: IncidentBook) -> _BookView:
+        """The view of a stored book (never of one being changed: its facts would be cached)."""
+        states = tuple(book.incidents)
+        ids = tuple(map(id, states))
+        prior = self._views.get(book.partition)
+        if prior is not None and prior.ids == ids:
+            self._views.move_to_end(book.partition)
+            return prior
+        if len(set(ids)) != len(ids):  # one state object twice: counts over ids would be wrong
+            self.drop(book.partition)
+            return _BookView(states, ids, None)
+        view = _BookView(states, ids, prior)
+        self.drop(book.partition)
+        self._views[book.partition] = view
+        self._bytes += view.size
+        while len(self._views) > 1 and (len(self._views) > self.max_views or self._bytes > self.max_bytes):
+            _, gone = self._views.popitem(last=False)
+            self._bytes -= gone.size
+        return view
+
+    def drop(self, partition: str) -> None:
+        gone = self._views.pop(partition, None)
+        if gone is not None:
+            self._bytes -= gone.size
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+
+_VIEWS = _Views()
 
 
 def incident_profile(state: IncidentState) -> Profile:
@@ -536,20 +658,20 @@ def incident_profile(state: IncidentState) -> Profile:
     )
 
 
-def _within_dates(book: IncidentBook, date: dt.date | None, *, days: int | None = None) -> list[int]:
+def _within_dates(book: IncidentBook, date: dt.date | None, *, days: int | None = None,
+                  view: _BookView | None = None) -> list[int]:
     """Indices of the open incidents that :func:`stream.matching.score` may match with a profile
     of this text date: two text dates more than ``max_conflict_days`` apart never match, so
     those incidents are left out before the (per pair much dearer) scoring. The same answers;
     with a full book (256 incidents over years) most pairs end here. ``days`` narrows the window
-    (see :func:`stream.matching.search_days`)."""
+    (see :func:`stream.matching.search_days`). ``view``: the book's, or that of the stored book
+    it was copied from where only an incident the caller skips differs."""
     if date is None:
         return list(range(len(book.incidents)))
     limit = dt.timedelta(days=matching.rules()["dates"]["max_conflict_days"] if days is None else days)
     low, high = date - limit, date + limit
-    return [
-        index for index, state in enumerate(book.incidents)
-        if (text_date := _text_date(state.descriptor)) is None or low <= text_date <= high
-    ]
+    dates = view.dates if view is not None else [_text_date(state.descriptor) for state in book.incidents]
+    return [index for index, text_date in enumerate(dates) if text_date is None or low <= text_date <= high]
 
 
 def _text_date(descriptor: IncidentDescriptor) -> dt.date | None:
@@ -568,7 +690,8 @@ class Resolution:
 
 
 def resolve(
-    book: IncidentBook, extraction: Extraction, published: dt.datetime | None, received: dt.datetime | None = None
+    book: IncidentBook, extraction: Extraction, published: dt.datetime | None, received: dt.datetime | None = None,
+    *, view: _BookView | None = None,
 ) -> Resolution:
     """Match an article against the open incidents of its partition (see ``stream.matching``).
 
@@ -587,7 +710,7 @@ def resolve(
     # A weak article's choice depends on every compatible incident (the most recent one gets a
     # bonus), so only a located, dated one skips those that cannot reach the join threshold.
     days = None if weak else matching.search_days(article, weights["join_threshold"])
-    for index in _within_dates(book, article.date, days=days):
+    for index in _within_dates(book, article.date, days=days, view=view):
         match = matching.score(article, _stored_profile(book.incidents[index]))  # nothing changed before resolve
         if match is not None:
             scored.append((match.score, index, match))
@@ -710,10 +833,19 @@ def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor, publis
     return former
 
 
-def _unique_key(book: IncidentBook, state: IncidentState) -> None:
+def _unique_key(book: IncidentBook, state: IncidentState, *, view: _BookView | None = None,
+                here: int | None = None) -> None:
     """Two open incidents never share a key (two bombings in one city on one day that nothing
-    ties together): the later one gets ``-2``, ``-3``..."""
-    taken = {key for other in book.incidents if other is not state for key in (other.event_key, *other.former_keys)}
+    ties together): the later one gets ``-2``, ``-3``...
+
+    ``view`` (with ``here``, the state's position) is that of the stored book ``book`` was
+    copied from: ``state`` replaced the incident at ``here``, or was appended."""
+    taken: Container[str]
+    if view is not None and here is not None:
+        own = view.facts[here].keys if here < len(view.facts) else ()
+        taken = _KeysBut(view.keys, own)
+    else:
+        taken = {key for other in book.incidents if other is not state for key in (other.event_key, *other.former_keys)}
     if state.event_key not in taken:
         return
     base, n = state.event_key, 2
@@ -721,6 +853,16 @@ def _unique_key(book: IncidentBook, state: IncidentState) -> None:
         n += 1
     logger.info("key %s is taken by another open incident: this one is %s-%d", base, base, n)
     state.event_key = f"{base}-{n}"
+
+
+class _KeysBut:
+    """The keys of a book's incidents but those of one (counts, as a view keeps them)."""
+
+    def __init__(self, counts: dict[str, int], but: tuple[str, ...]) -> None:
+        self.counts, self.but = counts, but
+
+    def __contains__(self, key: object) -> bool:
+        return self.counts.get(key, 0) > self.but.count(key)  # type: ignore[call-overload]
 
 
 def _coarse_with_place(coarse: str, desc: IncidentDescriptor) -> str:
@@ -1172,19 +1314,22 @@ def fold(
     if fp_id in book.passed or fp_content in book.passed:
         logger.debug("article %s already folded (it updated nothing); ignored", extraction.id)
         return (book if given is None else given), []
-    for state in book.incidents:  # the stored states: nothing is changed yet
-        known = _per_state(_FINGERPRINTS, state, _fingerprint_set)
-        if fp_id in known or fp_content in known:
-            if fp_id in known and fp_content not in known:
-                logger.warning(
-                    "article %s re-sent with different content under %s; ignored (give updated "
-                    "versions a new id)",
-                    extraction.id,
-                    state.event_key,
-                )
-            else:
-                logger.debug("article %s already folded into %s; ignored", extraction.id, state.event_key)
-            return (book if given is None else given), []
+    # The stored book's view (nothing is changed yet): the fold's passes over every incident.
+    view = _VIEWS.of(given) if given is not None else None
+    holders = [p for p in (view.holder(fp_id), view.holder(fp_content)) if p is not None] if view else []
+    if holders:
+        folded = view.facts[min(holders)] if view else None
+        key = book.incidents[min(holders)].event_key
+        if folded is not None and fp_id in folded.fingerprints and fp_content not in folded.fingerprints:
+            logger.warning(
+                "article %s re-sent with different content under %s; ignored (give updated "
+                "versions a new id)",
+                extraction.id,
+                key,
+            )
+        else:
+            logger.debug("article %s already folded into %s; ignored", extraction.id, key)
+        return (book if given is None else given), []
 
     # A month- or year-precise date cannot order reports within a day: such a report is placed
     # by its arrival, like an undated one.
@@ -1197,7 +1342,7 @@ def fold(
         effective=min(published, received) if published else received,
         received_at=received,
     )
-    decision = resolve(book, extraction, published, received)
+    decision = resolve(book, extraction, published, received, view=view)
     if decision.action == "skip" or (decision.action == "new" and not _has_content(extraction)):
         logger.info("article %s: no incident updated (%s)", extraction.id,
                     decision.reason if decision.action == "skip" else "nothing to learn, no incident to join")
@@ -1212,8 +1357,9 @@ def fold(
         logger.debug("article %s joins %s", extraction.id, decision.reason)
         state = book.incidents[decision.index] = _writable(book.incidents[decision.index])
 
+    here = len(book.incidents) - 1 if decision.index is None else decision.index
     renamed = _learn_descriptor(state, extraction.incident, published)
-    _unique_key(book, state)
+    _unique_key(book, state, view=view, here=here)
     if decision.index is None:
         logger.info("new incident %s (%s): %s", state.event_key, state.label, decision.reason)
     state.first_seen = min(state.first_seen, report.effective)
@@ -1234,10 +1380,11 @@ def fold(
     for party, role, channel, evidence in _attributions(extraction):
         if spec := _apply_attribution(state, party, role, channel, evidence, report):
             specs.append(spec)
-    state, absorbed = _merge_matches(book, state)
+    state, absorbed = _merge_matches(book, state, view=view, here=here)
     for gone in absorbed:
         specs.append(_AlertSpec(AlertKind.MERGED, "event_key", state.event_key, previous=gone))
-    _evict(book, changing=state)
+    # After a merge the book's positions are no longer the view's.
+    _evict(book, changing=state, view=None if absorbed else view, here=here)
     return book, _emit(state, specs, report)
 
 
@@ -1284,20 +1431,24 @@ def fact_id(alert: Alert) -> str:
                                 detail=id_detail(alert.kind, alert.sources))
 
 
-def _merge_matches(book: IncidentBook, state: IncidentState) -> tuple[IncidentState, list[str]]:
+def _merge_matches(book: IncidentBook, state: IncidentState, *, view: _BookView | None = None,
+                   here: int | None = None) -> tuple[IncidentState, list[str]]:
     """Merge every other open incident that now scores as the same one as ``state``.
 
     The incident first received survives (its key is the one subscribers saw first); the
     other's key joins ``former_keys``. Returns the surviving state and the absorbed keys.
+    ``view`` and ``here`` as for :func:`_unique_key` (used until the first merge).
     """
     threshold = matching.rules()["merge_threshold"]
     absorbed: list[str] = []
     changed = True
     while changed:
         changed = False
-        here = next(i for i, s in enumerate(book.incidents) if s is state)  # identity: == compares every field
+        if here is None or absorbed:
+            here = next(i for i, s in enumerate(book.incidents) if s is state)  # identity: == compares every field
         profile = incident_profile(state)
-        for index in _within_dates(book, profile.date, days=matching.search_days(profile, threshold)):
+        dates = view if not absorbed else None
+        for index in _within_dates(book, profile.date, days=matching.search_days(profile, threshold), view=dates):
             other = book.incidents[index]
             if index == here:
                 continue
@@ -1380,30 +1531,41 @@ def merge_states(keep: IncidentState, gone: IncidentState) -> IncidentState:
     return merged
 
 
-def _evict(book: IncidentBook, *, changing: IncidentState) -> None:
+def _evict(book: IncidentBook, *, changing: IncidentState, view: _BookView | None = None,
+           here: int | None = None) -> None:
     """Keep a book bounded even if a country sees many incidents within the TTL: in count, and
     in bytes (``MAX_BOOK_BYTES``), since the book is one changelog record. Sizes of stored
     states are computed once (serializing every open incident on every article cost more than
-    the fold); ``changing`` is the state this fold is still modifying."""
+    the fold); ``changing`` is the state this fold is still modifying, at ``here``. ``view``:
+    as for :func:`_unique_key` (no merge since)."""
+    changing_size = _json_size(changing)
+    if view is not None and here is not None and len(book.incidents) <= MAX_INCIDENTS + 1:
+        # The book is the view's states with ``changing`` at ``here``: the same positions.
+        total = view.size - (view.facts[here].size if here < len(view.facts) else 0) + changing_size
+        if len(book.incidents) > MAX_INCIDENTS:
+            activity, oldest = min(((f.activity, i) for i, f in enumerate(view.facts) if i != here),
+                                   default=(_activity(changing), here))
+            activity, oldest = min((activity, oldest), (_activity(changing), here))
+            total -= changing_size if oldest == here else view.facts[oldest].size
+            _evict_one(book, oldest, f"holds more than {MAX_INCIDENTS} incidents")
+        if total <= MAX_BOOK_BYTES:
+            return
     while len(book.incidents) > MAX_INCIDENTS:
-        oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
-        gone = book.incidents.pop(oldest)
-        logger.warning(
-            "partition %s holds more than %d incidents; evicted least active %s",
-            book.partition,
-            MAX_INCIDENTS,
-            gone.event_key,
-        )
-    sizes = {id(state): _json_size(state) if state is changing else _per_state(_SIZES, state, _json_size)
-             for state in book.incidents}
+        _evict_one(book, _least_active(book), f"holds more than {MAX_INCIDENTS} incidents")
+    sizes = {id(state): changing_size if state is changing else len(state_json(state)) for state in book.incidents}
     total = sum(sizes.values())
     while total > MAX_BOOK_BYTES and len(book.incidents) > 1:
-        oldest = min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
-        gone = book.incidents.pop(oldest)
-        total -= sizes[id(gone)]
-        logger.warning(
-            "partition %s is over %d bytes; evicted least active %s", book.partition, MAX_BOOK_BYTES, gone.event_key
-        )
+        total -= sizes[id(_evict_one(book, _least_active(book), f"is over {MAX_BOOK_BYTES} bytes"))]
+
+
+def _least_active(book: IncidentBook) -> int:
+    return min(range(len(book.incidents)), key=lambda i: (_activity(book.incidents[i]), i))
+
+
+def _evict_one(book: IncidentBook, index: int, why: str) -> IncidentState:
+    gone = book.incidents.pop(index)
+    logger.warning("partition %s %s; evicted least active %s", book.partition, why, gone.event_key)
+    return gone
 
 
 def expire(
@@ -1424,6 +1586,7 @@ def expire(
         return book, []
     for state in closed:
         logger.info("incident %s closed: no article since %s", state.event_key, state.last_received)
+    _VIEWS.drop(book.partition)  # it holds the closed states
     remaining = [s for s in book.incidents if now - s.last_received < ttl]
     if not remaining:
         return None, closed

@@ -11,15 +11,21 @@ import weakref
 
 import pytest
 
-from stream import incident_store, metrics
+from stream import incident_store, incidents, metrics
 from stream.agents import publish_figures
 from stream.bench_stream import distinct_incident_articles, rss_kib
 from stream.incident_store import BookStore
-from stream.incidents import IncidentBook, _stored_profile, fold, incident_profile
-from stream.pipeline import replay_offline
+from stream.incidents import IncidentBook, _stored_profile, expire, fold, incident_profile, partition_key
+from stream.models import Article, Extraction
+from stream.pipeline import ExtractionMessage, process_article, replay_offline
 from tests.test_incidents import article, fig
 
 NOW = dt.datetime(2031, 5, 20, tzinfo=dt.UTC)
+
+
+def _extractions(articles: list[Article]) -> list[Extraction]:
+    results = [process_article(a.model_dump_json().encode(), topic="articles", timestamp=NOW) for a in articles]
+    return [r.extraction for r in results if isinstance(r, ExtractionMessage)]
 
 
 def _books(count: int = 300) -> dict[str, IncidentBook]:
@@ -238,3 +244,85 @@ def test_remembered_books_are_bounded_by_bytes(monkeypatch: pytest.MonkeyPatch) 
     assert store.get(books[0].partition) == books[0] and store.get(books[0].partition) is not books[0]
     store.forget_all()
     assert store.remembered_bytes() == 0
+
+
+def test_an_index_with_an_outbox_is_the_json_pydantic_writes() -> None:
+    """The index's alerts are spliced in from their cached JSON: the bytes must be exactly
+    ``model_dump_json()``'s, whatever the alerts' text (quotes, a '"outbox":[]' inside a string)."""
+    alerts, _ = replay_offline(distinct_incident_articles(5), received_at=NOW)
+    tricky = alerts[0].model_copy(update={"evidence": 'he said "outbox":[] and \\ left\n', "source": "ünï"})
+    for outbox in ([], alerts[:1], [*alerts, tricky]):
+        index = incident_store.BookIndex(partition="atlantis", seq=7, states=['atlantis|"a"|1'], outbox=outbox,
+                                         passed=["i:1"])
+        assert incident_store.index_json(index) == index.model_dump_json().encode()
+        assert incident_store.BookIndex.model_validate_json(incident_store.index_json(index)) == index
+    assert incident_store.alert_json(tricky) is incident_store.alert_json(tricky)  # computed once
+
+
+class _ForgetfulViews(incidents._Views):
+    """Views built from scratch on every fold, never derived from the one before."""
+
+    def of(self, book: IncidentBook) -> incidents._BookView:
+        self.drop(book.partition)
+        return super().of(book)
+
+
+def _with_resends(count: int) -> list[Article]:
+    """Distinct incidents, then every tenth again (a redelivery) and re-sent with other content."""
+    base = distinct_incident_articles(count)
+    again = base[::10]
+    changed = [a.model_copy(update={"text": a.text.replace("police said", "officials said")}) for a in base[5::10]]
+    return [*base, *again, *changed]
+
+
+def test_a_fold_with_views_derived_from_the_last_fold_is_a_fold_with_fresh_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The books' views are derived from the previous fold's (stream.incidents._BookView): the
+    alerts and books must be those of views built from scratch, through evictions, merges and
+    redelivered articles."""
+    monkeypatch.setattr(incidents, "MAX_INCIDENTS", 6)  # every country's book full and evicting
+    articles = _with_resends(700)
+    derived = replay_offline(articles, received_at=NOW)
+    monkeypatch.setattr(incidents, "_VIEWS", _ForgetfulViews())
+    fresh = replay_offline(articles, received_at=NOW)
+    assert [a.model_dump() for a in derived[0]] == [a.model_dump() for a in fresh[0]]
+    assert {k: b.model_dump() for k, b in derived[1].items()} == {k: b.model_dump() for k, b in fresh[1].items()}
+    assert sum(a.kind.value == "first_report" for a in derived[0]) > 600  # not all no-ops
+    assert max(len(b.incidents) for b in derived[1].values()) == 6
+
+
+def test_a_derived_view_counts_what_a_fresh_one_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(incidents, "MAX_INCIDENTS", 5)
+    books: dict[str, IncidentBook] = {}
+    derivations = 0
+    for extraction in _extractions(_with_resends(400)):
+        key = partition_key(extraction)
+        assert key is not None
+        before = books.get(key)
+        books[key], _ = fold(before, extraction, partition=key, received_at=NOW)
+        if before is None or books[key] is before:
+            continue
+        derived = incidents._VIEWS.of(books[key])
+        states = tuple(books[key].incidents)
+        fresh = incidents._BookView(states, tuple(map(id, states)), None)
+        assert (derived.fingerprints, derived.keys, derived.size, derived.dates) == (
+            fresh.fingerprints, fresh.keys, fresh.size, fresh.dates)
+        derivations += 1
+    assert derivations > 200
+
+
+def test_views_are_bounded_and_closed_incidents_leave_them() -> None:
+    views = incidents._Views(max_views=3, max_bytes=10**9)
+    books = list(_books(40).values())
+    for book in books:
+        views.of(book)
+    assert len(views) == 3
+    bounded = incidents._Views(max_views=100, max_bytes=1)
+    for book in books:
+        bounded.of(book)
+    assert len(bounded) == 1  # the last one is kept whatever its size
+    book = books[-1]
+    incidents._VIEWS.of(book)
+    assert book.partition in incidents._VIEWS._views
+    expire(book, now=NOW + dt.timedelta(days=400), ttl=dt.timedelta(days=1))
+    assert book.partition not in incidents._VIEWS._views
