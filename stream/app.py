@@ -175,6 +175,7 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         web_in_thread=False,
         autodiscover=False,
         producer_max_request_size=MAX_TABLE_VALUE_BYTES,
+        producer_max_batch_size=settings.producer_batch_bytes,  # see the setting: one busy partition
         consumer_max_fetch_size=8 * 1024 * 1024,
     )
     metrics.initialise(package_version())

@@ -70,6 +70,18 @@ class Settings(BaseModel):
         "they are updated on every message, send and table access (the worker used about 15 % more "
         "CPU per article with them), and neither the dashboard nor the alert rules use them.",
     )
+    producer_batch_bytes: int = Field(
+        default=512 * 1024,
+        ge=16 * 1024,
+        le=1_000_000,
+        description="Largest batch of records the worker's producer sends to one partition in one "
+        "request (Faust's producer_max_batch_size, default 16 KB). The producer has one request in "
+        "flight per broker, carrying one batch per partition, and a fold writes about 16 KB to its "
+        "country's changelog partition (the index of a full book): with 16 KB batches one busy "
+        "country's writes went one article per round trip, and its alerts, which wait for those "
+        "writes, queued (a single-country burst at 100 articles/s: p99 591 ms, 104 ms with 1 MB "
+        "batches). At most 1,000,000: a batch must fit Kafka's default max.message.bytes.",
+    )
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism | None = Field(default=None, description="Default PLAIN under SASL_*.")
     sasl_username: str | None = None
@@ -110,6 +122,7 @@ class Settings(BaseModel):
             "rebalance_timeout_s": "TOLLWATCH_REBALANCE_TIMEOUT",
             "store": "TOLLWATCH_STORE",
             "faust_metrics": "TOLLWATCH_FAUST_METRICS",
+            "producer_batch_bytes": "TOLLWATCH_PRODUCER_BATCH_BYTES",
             "security_protocol": "KAFKA_SECURITY_PROTOCOL",
             "sasl_mechanism": "KAFKA_SASL_MECHANISM",
             "sasl_username": "KAFKA_SASL_USERNAME",

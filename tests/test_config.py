@@ -51,3 +51,12 @@ def test_faust_metrics_are_opt_in() -> None:
     assert Settings.from_env({"TOLLWATCH_FAUST_METRICS": "1"}).faust_metrics is True
     with pytest.raises(ValidationError):
         Settings.from_env({"TOLLWATCH_FAUST_METRICS": "sometimes"})
+
+
+def test_producer_batches_hold_dozens_of_table_records_and_fit_a_kafka_message() -> None:
+    default = Settings.from_env({}).producer_batch_bytes
+    assert default >= 32 * 16 * 1024  # a fold writes ~16 KB to its country's changelog partition
+    assert Settings.from_env({"TOLLWATCH_PRODUCER_BATCH_BYTES": "65536"}).producer_batch_bytes == 65536
+    for wrong in ("2000000", "1024"):  # over Kafka's default max.message.bytes; under one record
+        with pytest.raises(ValidationError):
+            Settings.from_env({"TOLLWATCH_PRODUCER_BATCH_BYTES": wrong})
