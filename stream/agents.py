@@ -179,7 +179,6 @@ class IncidentAgents:
             return [], None
         started = time.perf_counter()
         unchanged = book
-        before = {state.event_key for state in book.incidents} if book else set()
         try:
             book, alerts = fold(
                 book, message.extraction, partition=partition, received_at=message.article_timestamp
@@ -201,7 +200,7 @@ class IncidentAgents:
         if alerts or book is not unchanged or (unchanged is not None and not self.books.written_here(partition)):
             self.books.put(book.model_copy(update={"outbox": [*book.outbox, *alerts]}))
         metrics.FOLD_SECONDS.observe(time.perf_counter() - started)
-        for evicted in before - {state.event_key for state in book.incidents}:
+        for evicted in _keys_gone(unchanged, book):
             metrics.drop_incident(evicted)
         publish_figures(book)
         return alerts, message.article_timestamp
@@ -355,6 +354,18 @@ class IncidentAgents:
             self.books.delete(partition)
         else:
             self.books.put(book)
+
+
+def _keys_gone(before: IncidentBook | None, after: IncidentBook) -> set[str]:
+    """Event keys of ``before``'s incidents that ``after`` has not (evicted, merged away, renamed),
+    found from the states that differ (by identity: a fold copies what it changes), not by
+    walking every open incident's key."""
+    if before is None:
+        return set()
+    old = dict(zip(map(id, before.incidents), before.incidents, strict=True))
+    new = dict(zip(map(id, after.incidents), after.incidents, strict=True))
+    return ({old[key].event_key for key in old.keys() - new.keys()}
+            - {new[key].event_key for key in new.keys() - old.keys()})
 
 
 #: Incident states whose gauges are set, by ``id(state)`` (weakly: an entry goes with its state).

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
@@ -51,7 +52,7 @@ from faust.stores.rocksdb import Store as RocksDBStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from stream import metrics
-from stream.incidents import IncidentBook, IncidentState, _per_state, state_json
+from stream.incidents import IncidentBook, IncidentState, _per_state, _positions_of_none, state_json
 from stream.models import Alert
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,9 @@ class _Known:
     @property
     def state_bytes(self) -> int:
         return sum(self.sizes)
+
+
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def state_key(partition: str, event_key: str, version: int) -> str:
@@ -217,23 +221,21 @@ class BookStore:
         old = self._read(book.partition)
         seq = old.seq if old is not None else 0
         stored: dict[int, tuple[str, int]] = {}
-        if old is not None and old.written_here:
-            stored = {id(state): (key, size)
-                      for state, key, size in zip(old.book.incidents, old.keys, old.sizes, strict=True) if key}
-        keys: list[str] = []
-        sizes: list[int] = []
+        if old is not None and old.written_here:  # then every key is a record this process wrote
+            stored = dict(zip(map(id, old.book.incidents), zip(old.keys, old.sizes, strict=True), strict=True))
+        # map() rather than a loop over the book: only the changed incidents cost Python code.
+        found: list[tuple[str, int] | None] = list(map(stored.get, map(id, book.incidents)))
         written = 0
-        for state in book.incidents:
-            known = stored.get(id(state))
-            if known is None:
-                data = state_json(state)
-                seq += 1
-                key = state_key(book.partition, state.event_key, seq)
-                self.table[key] = data
-                written += len(data)
-                known = (key, len(data))
-            keys.append(known[0])
-            sizes.append(known[1])
+        for position in _positions_of_none(found):  # in book order
+            state = book.incidents[position]
+            data = state_json(state)
+            seq += 1
+            key = state_key(book.partition, state.event_key, seq)
+            self.table[key] = data
+            written += len(data)
+            found[position] = (key, len(data))
+        keys: list[str] = list(map(_FIRST, found))  # type: ignore[arg-type]  # no None left
+        sizes: list[int] = list(map(_SECOND, found))  # type: ignore[arg-type]
         index = BookIndex(partition=book.partition, seq=seq, states=keys, outbox=book.outbox, passed=book.passed)
         data = index_json(index)
         self.table[book.partition] = data

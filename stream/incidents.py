@@ -145,6 +145,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import operator
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable
@@ -519,7 +520,7 @@ def _json_size(state: IncidentState) -> int:
     return len(_STATE_SERIALIZER.to_json(state))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: list.count/index compare without Python code
 class _Facts:
     """What the fold reads of every open incident of a book, for one stored state."""
 
@@ -545,6 +546,18 @@ def _count(counts: dict[str, int], items: Iterable[str], step: int) -> None:
             del counts[item]
 
 
+_TEXT_DATE = operator.attrgetter("text_date")
+_ACTIVITY = operator.attrgetter("activity")
+
+
+def _positions_of_none(items: list[Any]) -> list[int]:
+    """Where ``None`` is in a list, found by ``list.index`` (C) rather than a loop over all."""
+    positions: list[int] = []
+    for _ in range(items.count(None)):
+        positions.append(items.index(None, positions[-1] + 1 if positions else 0))
+    return positions
+
+
 class _BookView:
     """The facts of a stored book's incidents in book order, and their fingerprints, keys and
     bytes over the whole book.
@@ -560,8 +573,9 @@ class _BookView:
     states: tuple[IncidentState, ...]
     ids: tuple[int, ...]
     facts: list[_Facts]
-    #: The text dates in book order (what :func:`_within_dates` filters).
+    #: The text dates in book order (what :func:`_within_dates` filters), and the activity.
     dates: list[dt.date | None]
+    activities: list[tuple[dt.datetime, dt.datetime]]
     by_id: dict[int, _Facts]
     #: How many incidents hold each fingerprint, and each key.
     fingerprints: dict[str, int]
@@ -571,9 +585,14 @@ class _BookView:
 
     def __init__(self, states: tuple[IncidentState, ...], ids: tuple[int, ...], prior: _BookView | None) -> None:
         self.states, self.ids = states, ids
+        # map() and dict(zip()) rather than loops: only the changed incidents cost Python code.
         known = prior.by_id if prior is not None else {}
-        self.facts = [known.get(key) or _facts_of(state) for key, state in zip(ids, states, strict=True)]
-        self.dates = [facts.text_date for facts in self.facts]
+        facts: list[_Facts | None] = list(map(known.get, ids))
+        for index in _positions_of_none(facts):
+            facts[index] = _facts_of(states[index])
+        self.facts = facts  # type: ignore[assignment]  # no None left
+        self.dates = list(map(_TEXT_DATE, self.facts))
+        self.activities = list(map(_ACTIVITY, self.facts))
         self.by_id = dict(zip(ids, self.facts, strict=True))
         if prior is None:
             self.fingerprints, self.keys, self.size = {}, {}, 0
@@ -583,10 +602,10 @@ class _BookView:
             self.fingerprints, self.keys, self.size = dict(prior.fingerprints), dict(prior.keys), prior.size
             gone = [prior.by_id[key] for key in prior.by_id.keys() - self.by_id.keys()]
             added = [self.by_id[key] for key in self.by_id.keys() - prior.by_id.keys()]
-        for facts, step in [*((f, -1) for f in gone), *((f, 1) for f in added)]:
-            _count(self.fingerprints, facts.fingerprints, step)
-            _count(self.keys, facts.keys, step)
-            self.size += step * facts.size
+        for changed, step in [*((f, -1) for f in gone), *((f, 1) for f in added)]:
+            _count(self.fingerprints, changed.fingerprints, step)
+            _count(self.keys, changed.keys, step)
+            self.size += step * changed.size
 
     def holder(self, fingerprint: str) -> int | None:
         """The position of the first incident that holds a fingerprint (None: none does)."""
@@ -1543,9 +1562,11 @@ def _evict(book: IncidentBook, *, changing: IncidentState, view: _BookView | Non
         # The book is the view's states with ``changing`` at ``here``: the same positions.
         total = view.size - (view.facts[here].size if here < len(view.facts) else 0) + changing_size
         if len(book.incidents) > MAX_INCIDENTS:
-            activity, oldest = min(((f.activity, i) for i, f in enumerate(view.facts) if i != here),
-                                   default=(_activity(changing), here))
-            activity, oldest = min((activity, oldest), (_activity(changing), here))
+            # (activity, position) pairs, compared in C; ``here`` with the changed incident's activity.
+            acts = view.activities
+            pairs = [*zip(acts[:here], range(here), strict=True),
+                     *zip(acts[here + 1:], range(here + 1, len(acts)), strict=True), (_activity(changing), here)]
+            _, oldest = min(pairs)
             total -= changing_size if oldest == here else view.facts[oldest].size
             _evict_one(book, oldest, f"holds more than {MAX_INCIDENTS} incidents")
         if total <= MAX_BOOK_BYTES:

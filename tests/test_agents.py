@@ -15,11 +15,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from unittest import mock
 
+from stream import agents
 from stream.app import Components, create_components
+from stream.bench_stream import distinct_incident_articles
 from stream.config import Settings
 from stream.incidents import IncidentBook
 from stream.models import Alert, AlertKind, DeadLetter
-from stream.pipeline import ExpireRequest, ExtractionMessage
+from stream.pipeline import ExpireRequest, ExtractionMessage, replay_offline
 
 MOSUL = (
     "A car bomb exploded at a crowded market in the Iraqi city of Mosul on Sunday, killing at least 30 "
@@ -240,3 +242,17 @@ def test_ready_only_after_assignment_and_recovery() -> None:
         assert readiness.state().ready
 
     run(test)
+
+
+def test_the_keys_a_fold_left_behind_are_those_of_incidents_gone_or_renamed() -> None:
+    """Their gauges are dropped (stream.agents._keys_gone): found from the states that differ."""
+    _, books = replay_offline(distinct_incident_articles(12), received_at=dt.datetime(2031, 5, 20, tzinfo=dt.UTC))
+    states = [s for book in books.values() for s in book.incidents]
+    kept, changed, evicted, renamed, new = (s.model_copy(update={"event_key": f"atlantis-{i}"})
+                                            for i, s in enumerate(states[:5]))
+    before = IncidentBook(partition="atlantis", incidents=[kept, changed, evicted, renamed])
+    after = IncidentBook(partition="atlantis", incidents=[
+        kept, changed.model_copy(update={"articles": 9}), renamed.model_copy(update={"event_key": "atlantis-x"}), new])
+    assert agents._keys_gone(before, after) == {"atlantis-2", "atlantis-3"}
+    assert agents._keys_gone(None, after) == set()
+    assert agents._keys_gone(after, after) == set()
