@@ -565,13 +565,19 @@ class _BookView:
     Why: with a full book (256 open incidents) the fold's checks over every incident (already
     folded? which dates are near? is the key taken? how many bytes?) cost more than the
     matching itself. A book differs from the one before it (its country's previous fold) by an
-    incident or two, so its view is derived from that one's: a fold then costs about the
-    incidents it changed. Sound because stored states are never modified (see
-    :func:`_per_state`); the view holds its states, so their ids stay theirs.
+    incident or two: the fold advances the view it was given to the book it returns
+    (:meth:`advance`), and a book without one (read from the store, expired) gets a view
+    derived from the country's last, by identity of the states. Either way a fold costs about
+    the incidents it changed. Sound because stored states, and stored books' incident lists,
+    are never modified (see :func:`_per_state`); the view holds its states, so their ids stay
+    theirs.
     """
 
-    states: tuple[IncidentState, ...]
-    ids: tuple[int, ...]
+    #: The incidents list of the book described: a stored book's list is never changed (a fold
+    #: works on a copy), so the view of the next fold's book is found by identity.
+    source: list[IncidentState]
+    states: list[IncidentState]
+    ids: list[int]
     facts: list[_Facts]
     #: The text dates in book order (what :func:`_within_dates` filters), and the activity.
     dates: list[dt.date | None]
@@ -583,8 +589,10 @@ class _BookView:
     #: JSON bytes of all the incidents.
     size: int
 
-    def __init__(self, states: tuple[IncidentState, ...], ids: tuple[int, ...], prior: _BookView | None) -> None:
-        self.states, self.ids = states, ids
+    def __init__(self, source: list[IncidentState], prior: _BookView | None) -> None:
+        self.source = source
+        self.states, self.ids = list(source), list(map(id, source))
+        states, ids = self.states, self.ids
         # map() and dict(zip()) rather than loops: only the changed incidents cost Python code.
         known = prior.by_id if prior is not None else {}
         facts: list[_Facts | None] = list(map(known.get, ids))
@@ -603,9 +611,43 @@ class _BookView:
             gone = [prior.by_id[key] for key in prior.by_id.keys() - self.by_id.keys()]
             added = [self.by_id[key] for key in self.by_id.keys() - prior.by_id.keys()]
         for changed, step in [*((f, -1) for f in gone), *((f, 1) for f in added)]:
-            _count(self.fingerprints, changed.fingerprints, step)
-            _count(self.keys, changed.keys, step)
-            self.size += step * changed.size
+            self._count(changed, step)
+
+    def advance(self, book: IncidentBook, *, changed: IncidentState | None = None, here: int | None = None,
+                evicted: int | None = None) -> None:
+        """Become the view of ``book``, which a fold made from this view's book: ``changed``
+        replaced the incident at ``here`` (or was added, ``here`` past the end), then the one
+        at ``evicted`` left. Costs the changed incidents, where deriving a view costs the book."""
+        if changed is not None and here is not None:
+            if here < len(self.states):
+                self._pop(here)
+            self._insert(here, changed)
+        if evicted is not None:
+            self._pop(evicted)
+        self.source = book.incidents
+
+    def _insert(self, position: int, state: IncidentState) -> None:
+        facts = _facts_of(state)
+        self.states.insert(position, state)
+        self.ids.insert(position, id(state))
+        self.facts.insert(position, facts)
+        self.dates.insert(position, facts.text_date)
+        self.activities.insert(position, facts.activity)
+        self.by_id[id(state)] = facts
+        self._count(facts, 1)
+
+    def _pop(self, position: int) -> None:
+        self.states.pop(position)
+        facts = self.by_id.pop(self.ids.pop(position))
+        self.facts.pop(position)
+        self.dates.pop(position)
+        self.activities.pop(position)
+        self._count(facts, -1)
+
+    def _count(self, facts: _Facts, step: int) -> None:
+        _count(self.fingerprints, facts.fingerprints, step)
+        _count(self.keys, facts.keys, step)
+        self.size += step * facts.size
 
     def holder(self, fingerprint: str) -> int | None:
         """The position of the first incident that holds a fingerprint (None: none does)."""
@@ -624,17 +666,16 @@ class _Views:
         self._bytes = 0
 
     def of(self, book: IncidentBook) -> _BookView:
-        """The view of a stored book (never of one being changed: its facts would be cached)."""
-        states = tuple(book.incidents)
-        ids = tuple(map(id, states))
+        """The view of a stored book (never of one being changed: its facts would be cached):
+        the one the last fold left for this very book, or one derived from the country's last."""
         prior = self._views.get(book.partition)
-        if prior is not None and prior.ids == ids:
+        if prior is not None and prior.source is book.incidents:
             self._views.move_to_end(book.partition)
             return prior
-        if len(set(ids)) != len(ids):  # one state object twice: counts over ids would be wrong
+        if len(set(map(id, book.incidents))) != len(book.incidents):  # one object twice: counts would be wrong
             self.drop(book.partition)
-            return _BookView(states, ids, None)
-        view = _BookView(states, ids, prior)
+            return _BookView(book.incidents, None)
+        view = _BookView(book.incidents, prior)
         self.drop(book.partition)
         self._views[book.partition] = view
         self._bytes += view.size
@@ -642,6 +683,13 @@ class _Views:
             _, gone = self._views.popitem(last=False)
             self._bytes -= gone.size
         return view
+
+    def advance(self, view: _BookView, book: IncidentBook, **change: Any) -> None:
+        """:meth:`_BookView.advance`, keeping the byte count."""
+        before = view.size
+        view.advance(book, **change)
+        if self._views.get(book.partition) is view:
+            self._bytes += view.size - before
 
     def drop(self, partition: str) -> None:
         gone = self._views.pop(partition, None)
@@ -1368,6 +1416,8 @@ def fold(
         book.passed = list(book.passed)
         _push(book.passed, fp_id, MAX_PASSED)
         _push(book.passed, fp_content, MAX_PASSED)
+        if view is not None:
+            _VIEWS.advance(view, book)  # the same incidents
         return book, []
     if decision.index is None:
         state = _new_incident(extraction, report, partition=partition)
@@ -1403,8 +1453,11 @@ def fold(
     for gone in absorbed:
         specs.append(_AlertSpec(AlertKind.MERGED, "event_key", state.event_key, previous=gone))
     # After a merge the book's positions are no longer the view's.
-    _evict(book, changing=state, view=None if absorbed else view, here=here)
-    return book, _emit(state, specs, report)
+    evicted = _evict(book, changing=state, view=None if absorbed else view, here=here)
+    alerts = _emit(state, specs, report)  # the state's last change (what it alerted)
+    if view is not None and evicted is not None:
+        _VIEWS.advance(view, book, changed=state, here=here, evicted=evicted[0] if evicted else None)
+    return book, alerts
 
 
 def _emit(state: IncidentState, specs: list[_AlertSpec], report: _Report) -> list[Alert]:
@@ -1551,12 +1604,13 @@ def merge_states(keep: IncidentState, gone: IncidentState) -> IncidentState:
 
 
 def _evict(book: IncidentBook, *, changing: IncidentState, view: _BookView | None = None,
-           here: int | None = None) -> None:
+           here: int | None = None) -> list[int] | None:
     """Keep a book bounded even if a country sees many incidents within the TTL: in count, and
     in bytes (``MAX_BOOK_BYTES``), since the book is one changelog record. Sizes of stored
     states are computed once (serializing every open incident on every article cost more than
     the fold); ``changing`` is the state this fold is still modifying, at ``here``. ``view``:
-    as for :func:`_unique_key` (no merge since)."""
+    as for :func:`_unique_key` (no merge since). Returns the position evicted, if any, when the
+    view told all (None when it did not: the caller's view no longer matches)."""
     changing_size = _json_size(changing)
     if view is not None and here is not None and len(book.incidents) <= MAX_INCIDENTS + 1:
         # The book is the view's states with ``changing`` at ``here``: the same positions.
@@ -1569,14 +1623,17 @@ def _evict(book: IncidentBook, *, changing: IncidentState, view: _BookView | Non
             _, oldest = min(pairs)
             total -= changing_size if oldest == here else view.facts[oldest].size
             _evict_one(book, oldest, f"holds more than {MAX_INCIDENTS} incidents")
-        if total <= MAX_BOOK_BYTES:
-            return
+            if total <= MAX_BOOK_BYTES:
+                return [oldest]
+        elif total <= MAX_BOOK_BYTES:
+            return []
     while len(book.incidents) > MAX_INCIDENTS:
         _evict_one(book, _least_active(book), f"holds more than {MAX_INCIDENTS} incidents")
     sizes = {id(state): changing_size if state is changing else len(state_json(state)) for state in book.incidents}
     total = sum(sizes.values())
     while total > MAX_BOOK_BYTES and len(book.incidents) > 1:
         total -= sizes[id(_evict_one(book, _least_active(book), f"is over {MAX_BOOK_BYTES} bytes"))]
+    return None
 
 
 def _least_active(book: IncidentBook) -> int:
