@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from stream.config import Settings
 from stream.ingest import (
@@ -120,6 +120,29 @@ def _set_aside_stale_state(settings: Settings) -> None:
          f"moved to {aside}")
 
 
+#: The worker's log line: Faust's (mode's) colored format without the colors.
+LOG_FORMAT = "[%(asctime)s] [%(process)s] [%(levelname)s] %(message)s %(extra)s"
+
+
+def worker_logging(loglevel: str, *, stream: IO[str]) -> dict[str, Any] | None:
+    """The worker's logging configuration: Faust's colored handler on a terminal, else a plain
+    one with the same line (a container's log, a file). The colored formatter cost ~85 µs per
+    line against ~17 µs, and the worker logs two or three lines per alerting article."""
+    if stream.isatty():
+        return None  # Faust's own
+    from mode.utils.logging import level_number
+
+    level = level_number(loglevel)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"()": "mode.utils.logging.DefaultFormatter", "format": LOG_FORMAT}},
+        "handlers": {"plain": {"class": "logging.StreamHandler", "formatter": "plain", "stream": stream,
+                               "level": level}},
+        "root": {"level": level, "handlers": ["plain"]},
+    }
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import faust
 
@@ -179,7 +202,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
         watch_gc()
         collector.install()
-        worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+        worker = faust.Worker(app, loglevel=args.loglevel, quiet=True,
+                              logging_config=worker_logging(args.loglevel, stream=sys.stderr))
         with profiled():  # only when TOLLWATCH_PROFILE names a file (tollwatch bench --stream)
             worker.execute_from_commandline()
     finally:
