@@ -649,11 +649,11 @@ class _BookView:
         _count(self.keys, facts.keys, step)
         self.size += step * facts.size
 
-    def holder(self, fingerprint: str) -> int | None:
-        """The position of the first incident that holds a fingerprint (None: none does)."""
-        if fingerprint not in self.fingerprints:
+    def holder(self, *fingerprints: str) -> int | None:
+        """The position of the first incident that holds any of these fingerprints (None: none)."""
+        if not any(fingerprint in self.fingerprints for fingerprint in fingerprints):
             return None
-        return next(i for i, facts in enumerate(self.facts) if fingerprint in facts.fingerprints)
+        return next(i for i, facts in enumerate(self.facts) if not facts.fingerprints.isdisjoint(fingerprints))
 
 
 class _Views:
@@ -1383,11 +1383,10 @@ def fold(
         return (book if given is None else given), []
     # The stored book's view (nothing is changed yet): the fold's passes over every incident.
     view = _VIEWS.of(given) if given is not None else None
-    holders = [p for p in (view.holder(fp_id), view.holder(fp_content)) if p is not None] if view else []
-    if holders:
-        folded = view.facts[min(holders)] if view else None
-        key = book.incidents[min(holders)].event_key
-        if folded is not None and fp_id in folded.fingerprints and fp_content not in folded.fingerprints:
+    holder = view.holder(fp_id, fp_content) if view is not None else None
+    if view is not None and holder is not None:
+        known, key = view.facts[holder].fingerprints, book.incidents[holder].event_key
+        if fp_id in known and fp_content not in known:
             logger.warning(
                 "article %s re-sent with different content under %s; ignored (give updated "
                 "versions a new id)",
