@@ -577,7 +577,6 @@ class _BookView:
     #: works on a copy), so the view of the next fold's book is found by identity.
     source: list[IncidentState]
     states: list[IncidentState]
-    ids: list[int]
     facts: list[_Facts]
     #: The text dates in book order (what :func:`_within_dates` filters), and the activity.
     dates: list[dt.date | None]
@@ -591,8 +590,8 @@ class _BookView:
 
     def __init__(self, source: list[IncidentState], prior: _BookView | None) -> None:
         self.source = source
-        self.states, self.ids = list(source), list(map(id, source))
-        states, ids = self.states, self.ids
+        self.states = states = list(source)
+        ids = list(map(id, states))
         # map() and dict(zip()) rather than loops: only the changed incidents cost Python code.
         known = prior.by_id if prior is not None else {}
         facts: list[_Facts | None] = list(map(known.get, ids))
@@ -629,7 +628,6 @@ class _BookView:
     def _insert(self, position: int, state: IncidentState) -> None:
         facts = _facts_of(state)
         self.states.insert(position, state)
-        self.ids.insert(position, id(state))
         self.facts.insert(position, facts)
         self.dates.insert(position, facts.text_date)
         self.activities.insert(position, facts.activity)
@@ -637,8 +635,7 @@ class _BookView:
         self._count(facts, 1)
 
     def _pop(self, position: int) -> None:
-        self.states.pop(position)
-        facts = self.by_id.pop(self.ids.pop(position))
+        facts = self.by_id.pop(id(self.states.pop(position)))
         self.facts.pop(position)
         self.dates.pop(position)
         self.activities.pop(position)
