@@ -148,7 +148,7 @@ import logging
 import operator
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -897,19 +897,13 @@ def _learn_descriptor(state: IncidentState, incoming: IncidentDescriptor, publis
     return former
 
 
-def _unique_key(book: IncidentBook, state: IncidentState, *, view: _BookView | None = None,
-                here: int | None = None) -> None:
+def _unique_key(state: IncidentState, *, view: _BookView, here: int) -> None:
     """Two open incidents never share a key (two bombings in one city on one day that nothing
     ties together): the later one gets ``-2``, ``-3``...
 
-    ``view`` (with ``here``, the state's position) is that of the stored book ``book`` was
-    copied from: ``state`` replaced the incident at ``here``, or was appended."""
-    taken: Container[str]
-    if view is not None and here is not None:
-        own = view.facts[here].keys if here < len(view.facts) else ()
-        taken = _KeysBut(view.keys, own)
-    else:
-        taken = {key for other in book.incidents if other is not state for key in (other.event_key, *other.former_keys)}
+    ``view`` is that of the stored book the fold's book was copied from (empty for a new book):
+    ``state`` replaced the incident at ``here``, or was appended."""
+    taken = _KeysBut(view.keys, view.facts[here].keys if here < len(view.facts) else ())
     if state.event_key not in taken:
         return
     base, n = state.event_key, 2
@@ -1379,9 +1373,9 @@ def fold(
         logger.debug("article %s already folded (it updated nothing); ignored", extraction.id)
         return (book if given is None else given), []
     # The stored book's view (nothing is changed yet): the fold's passes over every incident.
-    view = _VIEWS.of(given) if given is not None else None
-    holder = view.holder(fp_id, fp_content) if view is not None else None
-    if view is not None and holder is not None:
+    view = _VIEWS.of(given) if given is not None else _BookView([], None)
+    holder = view.holder(fp_id, fp_content)
+    if holder is not None:
         known, key = view.facts[holder].fingerprints, book.incidents[holder].event_key
         if fp_id in known and fp_content not in known:
             logger.warning(
@@ -1412,8 +1406,7 @@ def fold(
         book.passed = list(book.passed)
         _push(book.passed, fp_id, MAX_PASSED)
         _push(book.passed, fp_content, MAX_PASSED)
-        if view is not None:
-            _VIEWS.advance(view, book)  # the same incidents
+        _VIEWS.advance(view, book)  # the same incidents
         return book, []
     if decision.index is None:
         state = _new_incident(extraction, report, partition=partition)
@@ -1424,7 +1417,7 @@ def fold(
 
     here = len(book.incidents) - 1 if decision.index is None else decision.index
     renamed = _learn_descriptor(state, extraction.incident, published)
-    _unique_key(book, state, view=view, here=here)
+    _unique_key(state, view=view, here=here)
     if decision.index is None:
         logger.info("new incident %s (%s): %s", state.event_key, state.label, decision.reason)
     state.first_seen = min(state.first_seen, report.effective)
@@ -1451,7 +1444,7 @@ def fold(
     # After a merge the book's positions are no longer the view's.
     evicted = _evict(book, changing=state, view=None if absorbed else view, here=here)
     alerts = _emit(state, specs, report)  # the state's last change (what it alerted)
-    if view is not None and evicted is not None:
+    if evicted is not None:
         _VIEWS.advance(view, book, changed=state, here=here, evicted=evicted[0] if evicted else None)
     return book, alerts
 
