@@ -112,15 +112,14 @@ class IncidentAgents:
                 offset=message.offset,
                 timestamp=record_time(event),
             )
-            if result is None:
-                continue
             if isinstance(result, ExtractionMessage):
                 key = partition_key(result.extraction) or ""
                 await self.topics.extractions.send(key=key.encode(), value=result.model_dump_json().encode())
-            else:
+            elif result is not None:
                 logger.warning("dead letter (%s) at %s:%s: %s", result.reason, message.partition,
                                message.offset, result.detail)
                 await self.topics.dead_letter.send(key=event.key, value=result.model_dump_json().encode())
+            metrics.LAST_PROCESSED.set(time.time())
 
     async def fold_incidents(self, stream: faust.StreamT) -> None:
         """extractions -> the country's IncidentBook in the table, and alerts.
@@ -149,6 +148,7 @@ class IncidentAgents:
                     self._outgoing.put_nowait((event, alerts, article_time, written))
                 else:
                     await acking.ack(event)
+                metrics.LAST_PROCESSED.set(time.time())
         finally:
             deliverer.cancel()
             # Alerts never handed to the producer: their records stay unacked (read again after

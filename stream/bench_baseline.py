@@ -6,7 +6,8 @@ process like the real worker (``python -m stream.bench_baseline --bootstrap ...`
 same Faust settings that matter for throughput (broker, partitions, raw serializers), so the
 ratio of the two rates is what tollwatch's own work costs.
 
-``GET /count`` answers the number of records passed through; ``GET /ready`` answers 200 once
+``GET /count`` answers the number of records passed through and the wall-clock time the last
+one was sent (the benchmark's end of the pass, exact whatever its polling interval); ``GET /ready`` answers 200 once
 the consumer group has assigned partitions (what :class:`stream.runner.WorkerProcess` waits for).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 import faust
@@ -37,7 +39,7 @@ def create_app(*, bootstrap: str, source: str, sink: str, partitions: int, web_p
     raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw", "partitions": partitions}
     articles = app.topic(source, **raw)
     out = app.topic(sink, **raw)
-    state = {"count": 0, "assigned": 0}
+    state: dict[str, float] = {"count": 0, "assigned": 0, "last": 0.0}
 
     async def _on_assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
         state["assigned"] += 1
@@ -50,10 +52,11 @@ def create_app(*, bootstrap: str, source: str, sink: str, partitions: int, web_p
             json.loads(event.value)
             await out.send(key=event.key, value=event.value)
             state["count"] += 1
+            state["last"] = time.time()
 
     @app.page("/count")
     async def count(web: Any, request: Any) -> Any:
-        return web.json({"count": state["count"]})
+        return web.json({"count": state["count"], "last": state["last"]})
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:

@@ -240,9 +240,13 @@ class BaselineProcess(WorkerProcess):
             "--web-port", str(self.web_port),
         ]
 
-    def count(self) -> int:
+    def progress(self) -> tuple[int, float]:
+        """Records passed through, and the wall-clock time of the last one."""
         body = self.get("/count", timeout=5.0)
-        return int(json.loads(body)["count"]) if body else 0
+        if not body:
+            return 0, 0.0
+        answer = json.loads(body)
+        return int(answer["count"]), float(answer["last"])
 
 
 def _wait(done: Callable[[], bool], *, timeout: float, what: str, poll: float = POLL_S) -> float:
@@ -269,11 +273,11 @@ def run_baseline(articles: list[Article], *, timeout: float, profile: Path | Non
                                   log_path=workdir / "baseline.log", env=env)
         process.start()
         try:
-            started = time.perf_counter()
+            started = time.time()
             asyncio.run(_publish(settings.model_copy(update={"bootstrap_servers": broker.bootstrap}),
                                  settings.topic_articles, articles))
-            done = _wait(lambda: process.count() >= len(articles), timeout=timeout, what="the baseline pass")
-            return done - started
+            _wait(lambda: process.progress()[0] >= len(articles), timeout=timeout, what="the baseline pass")
+            return process.progress()[1] - started
         finally:
             process.stop()
     finally:
@@ -292,13 +296,14 @@ def run_tollwatch(articles: list[Article], *, timeout: float, workers: int = 1, 
     stack_env = {**(env or {}), **({PROFILE_ENV: str(profile)} if profile else {})}
     with LocalStack(env=stack_env) as stack:
         processes = _start_workers(stack, workers)
-        started = time.perf_counter()
+        started = time.time()
         asyncio.run(_publish(stack.settings, stack.settings.topic_articles, articles))
-        done = _wait(lambda: _drained(_merged(processes), len(articles)), timeout=timeout,
-                     what="the tollwatch pass")
+        _wait(lambda: _drained(_merged(processes), len(articles)), timeout=timeout, what="the tollwatch pass")
         metrics = _merged(processes)
         for process in processes[1:]:
             process.stop()
+    # The workers' own time of their last message: exact, whatever the polling interval.
+    done = max(value for _, value in metrics["tollwatch_last_processed_timestamp_seconds"])
     return TollwatchPass(seconds=done - started, metrics=metrics)
 
 

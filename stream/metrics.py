@@ -79,6 +79,12 @@ CONSUMER_LAG = Gauge(
     "tollwatch_consumer_lag", "Messages behind the high-water mark, per assigned partition.",
     ["topic", "partition"], registry=REGISTRY,
 )
+LAST_PROCESSED = Gauge(
+    "tollwatch_last_processed_timestamp_seconds",
+    "Wall-clock time the worker last finished a message (an article extracted, an extraction "
+    "folded): how fresh its work is, and when a benchmark's last message was done.",
+    registry=REGISTRY,
+)
 BUILD_INFO = Gauge("tollwatch_build_info", "Always 1; labels say the version.", ["version"], registry=REGISTRY)
 
 

@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from unittest import mock
 
-from stream import agents
+from stream import agents, metrics
 from stream.app import Components, create_components
 from stream.bench_stream import distinct_incident_articles
 from stream.config import Settings
@@ -142,6 +143,34 @@ def test_extract_dead_letters_bad_input() -> None:
         assert [d.reason for d in letters] == ["invalid_json", "invalid_article"]
         assert [k for k, _ in sent[components.settings.topic_dead_letter]] == [b"bad", b"no-text"]
         assert not sent[components.settings.topic_extractions]
+
+    run(test)
+
+
+def test_both_agents_stamp_the_time_of_their_last_message() -> None:
+    """What the stream benchmark ends a pass at (and a dashboard reads as freshness): set after
+    an article extracted, one dead-lettered, and an extraction folded."""
+
+    def stamp() -> float:
+        return metrics.REGISTRY.get_sample_value("tollwatch_last_processed_timestamp_seconds") or 0.0
+
+    async def test(components: Components) -> None:
+        assert components.agents is not None
+        with recording_sends(components) as sent:
+            metrics.LAST_PROCESSED.set(0)
+            key, value = await extract(components, article("m1", MOSUL, "2025-03-02T10:00:00Z"), sent)
+            assert stamp() > 0
+            metrics.LAST_PROCESSED.set(0)
+            async with components.agents[0].test_context() as agent:
+                await agent.put(b"this is {not json", key=b"bad")
+            assert stamp() > 0
+            metrics.LAST_PROCESSED.set(0)
+            await fold(components, key, value)
+            for _ in range(1000):  # the fold runs in the agent's task
+                if stamp():
+                    break
+                await asyncio.sleep(0.001)
+            assert time.time() - 60 < stamp() <= time.time()
 
     run(test)
 
