@@ -72,7 +72,12 @@ def wait_ms(env: dict[str, str] | None = None) -> int:
 
 
 def active_ms(env: dict[str, str] | None = None) -> int:
-    return _milliseconds(env, ACTIVE_ENV, DEFAULT_ACTIVE_MS)
+    value = _milliseconds(env, ACTIVE_ENV, DEFAULT_ACTIVE_MS)
+    if value < 1:
+        # tansu answers a fetch with a wait of 0 before reading any partition: no records ever.
+        raise ValueError(f"{ACTIVE_ENV} must be >= 1, not {value}: a fetch that may not wait gets no records "
+                         "from the embedded broker")
+    return value
 
 
 def backoff_ms(env: dict[str, str] | None = None) -> int:

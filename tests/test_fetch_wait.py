@@ -87,6 +87,11 @@ class _Fetcher:
         return self.next_adds
 
 
+def test_active_wait_is_at_least_a_millisecond() -> None:
+    with pytest.raises(ValueError, match=f"{fetch_wait.ACTIVE_ENV} must be >= 1"):
+        fetch_wait.active_ms({fetch_wait.ACTIVE_ENV: "0"})
+
+
 def test_adaptive_wait_is_short_while_records_flow_and_long_once_idle() -> None:
     fetcher = _Fetcher()
     now = [100.0]
