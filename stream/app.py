@@ -16,7 +16,7 @@ Layout, after Faust's "Medium/Large projects" guide (one module per kind of comp
 
     stream/app.py        create_app(): the faust.App, the four topics, the incidents table
     stream/agents.py     extract_articles, fold_incidents
-    stream/timers.py     request_expiry, report_gauges, collect_garbage
+    stream/timers.py     request_expiry, report_gauges
     stream/views.py      /incidents, /incidents/{event_key}, /partitions/..., /ready
     stream/routing.py    which worker holds which incident (table routing for the views)
     stream/readiness.py  what /ready answers (assignment, rebalance, table recovery)

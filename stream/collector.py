@@ -13,13 +13,6 @@ the states a fold replaces and the incidents expiry closes (they hold no referen
 garbage in cycles among frozen objects waits. For that, every ``full_every_s`` seconds the
 permanent generation is put back (``gc.unfreeze()``), so that the next full collection walks
 everything once and frees such cycles.
-
-When: CPython starts a full collection once the objects promoted since the last one exceed a
-quarter of those it kept, so with freezing they came every ~15 s at 100 articles/s and each
-walked the 60-85k objects of ~1,500 articles: 25-67 ms, during which no article moved (the
-slowest alerts of ``tollwatch bench --stream --rate 100`` were the articles behind them). The
-worker therefore runs one itself every :data:`COLLECT_EVERY_S` (:func:`collect`, from a timer
-in :mod:`stream.timers`): the same objects are walked once each, in pauses a fraction as long.
 """
 
 from __future__ import annotations
@@ -33,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 #: Seconds between full collections over everything (the others walk only recent survivors).
 FULL_EVERY_S = 600.0
-#: Seconds between the worker's own full collections (module docstring).
-COLLECT_EVERY_S = 1.0
 
 
 class FreezingCollector:
@@ -75,14 +66,6 @@ def install(*, full_every_s: float = FULL_EVERY_S) -> FreezingCollector:
     _installed.append(collector)
     logger.debug("garbage collection: freezing after full collections, a full walk every %.0f s", full_every_s)
     return collector
-
-
-def collect() -> int:
-    """A full collection now if the freezing collector is installed (the worker), else nothing;
-    returns the objects it freed."""
-    if not _installed:
-        return 0
-    return gc.collect(2)
 
 
 def uninstall() -> None:

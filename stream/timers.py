@@ -1,5 +1,4 @@
-"""Timers: ``request_expiry`` (close idle incidents), ``report_gauges`` (lag, open incidents)
-and ``collect_garbage`` (short, frequent full collections: :mod:`stream.collector`).
+"""Timers: ``request_expiry`` (close idle incidents) and ``report_gauges`` (lag, open incidents).
 
 Timers only read the table: a timer runs outside any stream event, so it may not write a
 table partition (Faust would not know which changelog partition the write belongs to, and
@@ -15,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from stream import collector, metrics
+from stream import metrics
 from stream.incidents import expire
 from stream.pipeline import ExpireRequest
 
@@ -51,10 +50,6 @@ def register(components: Components) -> dict[str, Callable[[], Awaitable[None]]]
             read = monitor.tp_read_offsets.get(tp, -1)
             metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(max(end - read - 1, 0))
 
-    async def collect_garbage() -> None:
-        collector.collect()
-
     app.timer(interval=settings.expiry_interval_s, name="stream.timers.request_expiry")(request_expiry)
     app.timer(interval=LAG_INTERVAL_S, name="stream.timers.report_gauges")(report_gauges)
-    app.timer(interval=collector.COLLECT_EVERY_S, name="stream.timers.collect_garbage")(collect_garbage)
-    return {"request_expiry": request_expiry, "report_gauges": report_gauges, "collect_garbage": collect_garbage}
+    return {"request_expiry": request_expiry, "report_gauges": report_gauges}

@@ -52,20 +52,3 @@ def test_the_permanent_generation_is_walked_again_after_full_every_s(installed: 
 def test_full_every_s_must_be_positive() -> None:
     with pytest.raises(ValueError, match="full_every_s must be positive"):
         collector.FreezingCollector(full_every_s=0)
-
-
-def test_collect_is_a_full_collection_in_the_worker_only(installed: collector.FreezingCollector) -> None:
-    """The worker's timer (stream.timers.collect_garbage) calls it every COLLECT_EVERY_S: a full
-    collection whose survivors are frozen, so each walks only what arrived since the last."""
-
-    class Cycle:
-        def __init__(self) -> None:
-            self.me = self
-
-    Cycle()  # garbage only a collection frees
-    assert collector.collect() >= 1
-    assert installed.freezes == 1
-    collector.uninstall()
-    Cycle()
-    assert collector.collect() == 0  # not installed (tests, tools): no collection
-    gc.collect()
