@@ -249,13 +249,13 @@ class BaselineProcess(WorkerProcess):
         return int(answer["count"]), float(answer["last"])
 
 
-def _wait(done: Callable[[], bool], *, timeout: float, what: str, poll: float = POLL_S) -> float:
+def _wait(done: Callable[[], bool], *, timeout: float, what: str, poll: float = POLL_S) -> None:
+    """Poll until ``done()``; passes are timed by the workers' own clocks, not by this poll."""
     deadline = time.perf_counter() + timeout
     while not done():
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{what} not done within {timeout:.0f}s")
         time.sleep(poll)
-    return time.perf_counter()
 
 
 def run_baseline(articles: list[Article], *, timeout: float, profile: Path | None = None) -> float:
