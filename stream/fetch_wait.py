@@ -77,12 +77,15 @@ def wait_ms(env: dict[str, str] | None = None) -> int:
 
 
 def active_ms(env: dict[str, str] | None = None) -> int:
-    value = _milliseconds(env, ACTIVE_ENV, DEFAULT_ACTIVE_MS)
-    if value < 1:
+    return _at_least_one(_milliseconds(env, ACTIVE_ENV, DEFAULT_ACTIVE_MS))
+
+
+def _at_least_one(active: int) -> int:
+    if active < 1:
         # tansu answers a fetch with a wait of 0 before reading any partition: no records ever.
-        raise ValueError(f"{ACTIVE_ENV} must be >= 1, not {value}: a fetch that may not wait gets no records "
+        raise ValueError(f"{ACTIVE_ENV} must be >= 1, not {active}: a fetch that may not wait gets no records "
                          "from the embedded broker")
-    return value
+    return active
 
 
 def backoff_ms(env: dict[str, str] | None = None) -> int:
@@ -164,9 +167,9 @@ def install(milliseconds: int | None = None, *, active_milliseconds: int | None 
     whose consumer exists once the app is built, kept Faust's 1500 ms.
     """
     global _wait_ms, _active_ms, _backoff_ms
+    active = active_ms() if active_milliseconds is None else _at_least_one(active_milliseconds)
     value = wait_ms() if milliseconds is None else milliseconds
-    _wait_ms = value
-    _active_ms = active_ms() if active_milliseconds is None else active_milliseconds
+    _wait_ms, _active_ms = value, active
     _backoff_ms = backoff_ms() if prefetch_backoff_ms is None else prefetch_backoff_ms
     if _backoff_ms != _AIOKAFKA_BACKOFF_MS:
         logger.info("consumer prefetch backoff %d ms (aiokafka's default: %d ms)", _backoff_ms, _AIOKAFKA_BACKOFF_MS)

@@ -90,6 +90,8 @@ class _Fetcher:
 def test_active_wait_is_at_least_a_millisecond() -> None:
     with pytest.raises(ValueError, match=f"{fetch_wait.ACTIVE_ENV} must be >= 1"):
         fetch_wait.active_ms({fetch_wait.ACTIVE_ENV: "0"})
+    with pytest.raises(ValueError, match=f"{fetch_wait.ACTIVE_ENV} must be >= 1"):
+        fetch_wait.install(20, active_milliseconds=0)  # refused before anything is installed
 
 
 def test_adaptive_wait_is_short_while_records_flow_and_long_once_idle() -> None:
