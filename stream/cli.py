@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from stream import state_dir
 from stream.config import Settings
 from stream.ingest import (
     ArticleFileError,
@@ -177,6 +178,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
             settings = settings.model_copy(update={"data_dir": scratch})
     try:
         settings = settings.model_copy(update={"data_dir": _prepare_data_dir(Path(settings.data_dir))})
+        if state_dir.open_state(Path(settings.data_dir)):
+            _say(f"table state in {settings.data_dir} was left by a worker that did not stop cleanly (it can "
+                 "be ahead of the changelog): emptied; the tables are rebuilt from the changelog")
         _set_aside_stale_state(settings)
         created = ensure_topics(settings)
         if created:
@@ -205,7 +209,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         worker = faust.Worker(app, loglevel=args.loglevel, quiet=True,
                               logging_config=worker_logging(args.loglevel, stream=sys.stderr))
         with profiled():  # only when TOLLWATCH_PROFILE names a file (tollwatch bench --stream)
-            worker.execute_from_commandline()
+            try:
+                worker.execute_from_commandline()
+            except SystemExit as stop:
+                if stop.code in (None, 0):  # Faust stopped: producer flushed, tables closed
+                    state_dir.mark_clean_stop(Path(settings.data_dir))
+                raise
     finally:
         if broker is not None:
             broker.stop()

@@ -39,6 +39,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from kafka import KafkaConsumer
 
+from stream import offset_gaps
+
 logger = logging.getLogger(__name__)
 
 #: A fetch answers within this (the broker holds an empty fetch for at most fetch_max_wait).
@@ -99,7 +101,21 @@ def fetched_ends_sync(probe: KafkaConsumer, listed: Mapping[Any, int], *,
 
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """Faust's aiokafka consumer thread with :func:`fetched_ends` under ``highwaters`` (table
-    recovery's "read the changelog to here")."""
+    recovery's "read the changelog to here"), and stream partitions nobody committed read again
+    from their beginning when Faust seeks to the committed offsets (:mod:`stream.offset_gaps`)."""
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        return await self.call_thread(self._seek_to_committed_or_beginning)
+
+    async def _seek_to_committed_or_beginning(self) -> Mapping[TP, int]:
+        consumer = self._ensure_consumer()
+        committed: Mapping[TP, int | None] = await consumer.seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
+        rewind = offset_gaps.uncommitted_stream_partitions(committed, changelog_topics=changelogs)
+        if rewind:
+            logger.debug("no committed offset for %s: reading them from their beginning", sorted(map(str, rewind)))
+            await consumer.seek_to_beginning(*rewind)
+        return committed  # type: ignore[return-value]  # None stays None, as Faust's own answer has it
 
     async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
         listed = await super()._highwaters(partitions)
@@ -127,8 +143,37 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class Consumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer with :class:`ConsumerThread`, and offset gaps limited to offsets
+    never received (:mod:`stream.offset_gaps`: Faust's let a commit pass records in progress)."""
+
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _received(self) -> tuple[dict[TP, int], dict[TP, int | None]]:
+        """(highest offset handed out per partition, the same before the current record)."""
+        if not hasattr(self, "_highest_received"):
+            self._highest_received: dict[TP, int] = {}
+            self._received_before: dict[TP, int | None] = {}
+        return self._highest_received, self._received_before
+
+    def _to_message(self, tp: TP, record: Any) -> Any:
+        # Called by getmany for each record it yields, just before the drain loop checks that
+        # record for a gap: what was highest before it is what that check may trust.
+        highest, before = self._received()
+        seen = highest.get(tp)
+        before[tp] = seen
+        if seen is None or record.offset > seen:
+            highest[tp] = record.offset
+        return super()._to_message(tp, record)
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        _, before = self._received()
+        missing = offset_gaps.missing_range(offset_from, offset_to, highest_received=before.get(tp))
+        if missing != (offset_from, offset_to - 1):
+            logger.info("offset gap %s..%s of %s narrowed to %s: offsets this worker received are "
+                        "acknowledged by their processing", offset_from, offset_to, tp, missing)
+        if missing is not None:
+            await super()._add_gap(tp, *missing)
 
 
 class Transport(faust_aiokafka.Transport):

@@ -9,6 +9,7 @@ import pytest
 
 from stream.models import Alert, AlertKind, Article
 from stream.runner import LocalStack
+from stream.state_dir import CLEAN_STOP_MARKER
 from tests.helpers import alerts, publish_and_drain
 
 pytestmark = pytest.mark.integration
@@ -101,6 +102,22 @@ def test_restart_recovers_state_from_the_changelog(stack: LocalStack) -> None:
     after = alerts(stack)
     assert killed(after) == [("mosul-1", AlertKind.FIRST_REPORT, 30), ("mosul-2", AlertKind.REVISED_DOWN, 24)]
     assert len({a.alert_id for a in after}) == len(after)
+
+
+def test_state_survives_a_clean_stop_and_is_rebuilt_after_a_kill(stack: LocalStack) -> None:
+    publish_and_drain(stack, [FIRST])
+    worker = stack.worker
+    assert worker is not None
+    worker.stop()
+    assert (worker.data_dir / CLEAN_STOP_MARKER).exists()  # Faust stopped: its state may be reused
+    stack.worker = stack.new_worker(name="worker", data_dir=worker.data_dir).start()
+    assert not (worker.data_dir / CLEAN_STOP_MARKER).exists()
+    assert "did not stop cleanly" not in stack.worker.log_tail(200)
+    stack.worker.kill()  # its local state may now be ahead of the changelog
+    stack.worker = stack.new_worker(name="worker", data_dir=worker.data_dir).start()
+    assert "did not stop cleanly" in stack.worker.log_tail(200)
+    publish_and_drain(stack, [FIRST, REVISED])  # the table came back from the changelog
+    assert killed(alerts(stack)) == [("mosul-1", AlertKind.FIRST_REPORT, 30), ("mosul-2", AlertKind.REVISED_DOWN, 24)]
 
 
 def test_idle_incident_is_closed_and_its_series_removed() -> None:
