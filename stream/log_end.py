@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar, cast
 
 import aiokafka
@@ -143,11 +143,42 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class Consumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with :class:`ConsumerThread`, and offset gaps limited to offsets
-    never received (:mod:`stream.offset_gaps`: Faust's let a commit pass records in progress)."""
+    """Faust's aiokafka consumer with :class:`ConsumerThread`, offset gaps limited to offsets
+    never received, and changelog records it fetched but dropped read again
+    (:mod:`stream.offset_gaps`)."""
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _wait_next_records(self, timeout: float) -> Any:
+        records, active = await super()._wait_next_records(timeout)
+        self._fetched_batch = records
+        return records, active
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        handed: dict[TP, int] = {}
+        async for tp, message in super().getmany(timeout):
+            handed[tp] = message.offset
+            yield tp, message
+        fetched, self._fetched_batch = getattr(self, "_fetched_batch", None), None
+        if fetched:
+            await self._reread_dropped_changelog(fetched, handed)
+
+    async def _reread_dropped_changelog(self, fetched: Mapping[TP, list[Any]], handed: Mapping[TP, int]) -> None:
+        """Seek changelog partitions back to the first record of this fetch Faust did not hand
+        on (it drops the rest of a fetch when the flow stops or the generation changes, and a
+        standby table never reads them again). Stream partitions are sought to their committed
+        offsets by Faust itself after a rebalance."""
+        changelogs = self.app.tables.changelog_topics
+        assigned = self.assignment()
+        for tp, records in fetched.items():
+            if tp.topic not in changelogs or tp not in assigned or not records:
+                continue
+            first = offset_gaps.first_not_handed([record.offset for record in records], handed.get(tp))
+            if first is not None:
+                logger.info("%d record(s) of %s fetched from offset %d were not handed on (the flow stopped); "
+                            "reading them again", records[-1].offset - first + 1, tp, first)
+                await self.seek(tp, first)
 
     def _received(self) -> tuple[dict[TP, int], dict[TP, int | None]]:
         """(highest offset handed out per partition, the same before the current record)."""

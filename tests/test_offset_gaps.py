@@ -100,3 +100,32 @@ def test_the_consumer_thread_rewinds_uncommitted_stream_partitions_and_reports_w
     answer = asyncio.run(thread._seek_to_committed_or_beginning())
     assert answer == committed  # Faust sets its read offsets from this, None for "none"
     assert fake.to_beginning == [TP("tollwatch-extractions", 1)]
+
+
+@pytest.mark.parametrize(("fetched", "last_handed", "expected"), [
+    ([100, 101, 102], None, 100),    # the flow stopped before the first
+    ([100, 101, 102], 100, 101),
+    ([100, 101, 102], 102, None),    # all handed on
+    ([100, 105, 107], 101, 105),     # compacted changelog: the next record that exists
+])
+def test_first_record_not_handed_on(fetched: list[int], last_handed: int | None, expected: int | None) -> None:
+    assert log_end.offset_gaps.first_not_handed(fetched, last_handed) == expected
+
+
+def test_changelog_records_the_flow_dropped_are_read_again_and_stream_records_left_to_faust() -> None:
+    consumer = _consumer()
+    changelog, stream_tp, gone = TP("incidents-changelog", 0), TP("articles", 0), TP("incidents-changelog", 1)
+    consumer.app = SimpleNamespace(tables=SimpleNamespace(changelog_topics={"incidents-changelog"}))
+    consumer.assignment = lambda: {changelog, stream_tp}  # type: ignore[method-assign]
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought.append((tp, offset))
+
+    consumer.seek = seek  # type: ignore[method-assign]
+    fetched = {tp: [SimpleNamespace(offset=o) for o in (10, 11, 12)] for tp in (changelog, stream_tp, gone)}
+    asyncio.run(consumer._reread_dropped_changelog(fetched, {changelog: 10, stream_tp: 10}))
+    assert sought == [(changelog, 11)]  # not the stream partition, not one no longer assigned
+    sought.clear()
+    asyncio.run(consumer._reread_dropped_changelog(fetched, {changelog: 12}))
+    assert sought == []
