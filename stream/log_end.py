@@ -161,11 +161,6 @@ class Consumer(faust_aiokafka.Consumer):
         async for tp, message in super().getmany(timeout):
             handed[tp] = message.offset
             yield tp, message
-            if not self.flow_active:
-                # The drain loop gives up a delivery when the flow stops while it waits: this
-                # record may not have reached its agent. Read it (and the rest) again.
-                handed[tp] = message.offset - 1
-                break
         fetched, self._fetched_batch = getattr(self, "_fetched_batch", None), None
         if fetched:
             await self._reread_dropped(fetched, handed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import pytest
@@ -180,41 +179,3 @@ def test_a_record_handed_on_and_never_finished_is_read_again_at_the_second_commi
     asyncio.run(consumer._repair_holes())
     asyncio.run(consumer._repair_holes())
     assert sought == []
-
-
-def test_a_record_handed_on_as_the_flow_stops_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    consumer = _consumer()
-    tp = TP("tollwatch-extractions", 7)
-    records = {tp: [SimpleNamespace(offset=o) for o in (60, 61, 62)]}
-    consumer.flow_active = True
-    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
-    sought: list[tuple[TP, int]] = []
-
-    async def seek(tp: TP, offset: int) -> None:
-        sought.append((tp, offset))
-
-    async def wait_next_records(timeout: float) -> tuple[dict[TP, list[SimpleNamespace]], set[TP]]:
-        return records, {tp}
-
-    async def faust_getmany(timeout: float) -> AsyncIterator[tuple[TP, SimpleNamespace]]:  # Faust's, on that fetch
-        await consumer._wait_next_records(timeout)
-        for record in records[tp]:
-            yield tp, record
-
-    consumer.seek = seek  # type: ignore[method-assign]
-    consumer._fetched_batch = None
-
-    monkeypatch.setattr(log_end.faust_aiokafka.Consumer, "getmany", lambda self, timeout: faust_getmany(timeout))
-    monkeypatch.setattr(log_end.faust_aiokafka.Consumer, "_wait_next_records",
-                        lambda self, timeout: wait_next_records(timeout))
-
-    async def drain() -> list[int]:
-        got: list[int] = []
-        async for _, message in consumer.getmany(1.0):
-            got.append(message.offset)
-            if message.offset == 61:
-                consumer.flow_active = False  # a rebalance begins while 61 is delivered
-        return got
-
-    assert asyncio.run(drain()) == [60, 61]
-    assert sought == [(tp, 61)]
