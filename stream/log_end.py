@@ -29,7 +29,6 @@ The fix
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -145,8 +144,8 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 class Consumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer with :class:`ConsumerThread`, offset gaps limited to offsets
-    never received, records it fetched but dropped read again, and no commit past a record
-    never finished (:mod:`stream.offset_gaps`)."""
+    never received, and changelog records it fetched but dropped read again
+    (:mod:`stream.offset_gaps`)."""
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -163,63 +162,23 @@ class Consumer(faust_aiokafka.Consumer):
             yield tp, message
         fetched, self._fetched_batch = getattr(self, "_fetched_batch", None), None
         if fetched:
-            await self._reread_dropped(fetched, handed)
+            await self._reread_dropped_changelog(fetched, handed)
 
-    async def _reread_dropped(self, fetched: Mapping[TP, list[Any]], handed: Mapping[TP, int]) -> None:
-        """Seek each partition back to the first record of this fetch Faust did not hand on (it
-        drops the rest of a fetch when the flow stops or the generation changes): a standby
-        table never read them again, and a stream partition's next record made them a gap."""
+    async def _reread_dropped_changelog(self, fetched: Mapping[TP, list[Any]], handed: Mapping[TP, int]) -> None:
+        """Seek changelog partitions back to the first record of this fetch Faust did not hand
+        on (it drops the rest of a fetch when the flow stops or the generation changes, and a
+        standby table never reads them again). Stream partitions are sought to their committed
+        offsets by Faust itself after a rebalance."""
+        changelogs = self.app.tables.changelog_topics
         assigned = self.assignment()
         for tp, records in fetched.items():
-            if tp not in assigned or not records:
+            if tp.topic not in changelogs or tp not in assigned or not records:
                 continue
             first = offset_gaps.first_not_handed([record.offset for record in records], handed.get(tp))
             if first is not None:
                 logger.info("%d record(s) of %s fetched from offset %d were not handed on (the flow stopped); "
                             "reading them again", records[-1].offset - first + 1, tp, first)
                 await self.seek(tp, first)
-
-    def _new_offset(self, tp: TP) -> int | None:
-        # Faust commits past the committed offset's own record when the next one is acknowledged
-        # (``min(acked) - committed > 1`` allows one missing): not past a record never finished.
-        acked = self._acked[tp]
-        committed = self._committed_offset[tp]
-        if acked and offset_gaps.head_missing(min(acked), committed, covered=self._gap[tp].overlaps(committed or 0)):
-            return None
-        return super()._new_offset(tp)
-
-    async def commit(self, *args: Any, **kwargs: Any) -> bool:
-        done = await super().commit(*args, **kwargs)
-        await self._repair_holes()
-        return done
-
-    async def _repair_holes(self) -> None:
-        """Read a partition again from its committed offset when the record there was handed to
-        an agent but is neither acknowledged nor in flight any more (Faust cancels a delivery
-        when its flow stops, and only its next rebalance would read the record again): seen
-        at two commits in a row, so a record on its way is not mistaken for a lost one."""
-        previous = getattr(self, "_suspect_holes", {})
-        self._suspect_holes: dict[TP, int] = {}
-        if not self.flow_active:
-            return
-        holes = {tp: committed for tp, acked in self._acked.items()
-                 if acked and (committed := self._committed_offset[tp]) is not None
-                 and offset_gaps.head_missing(min(acked), committed, covered=self._gap[tp].overlaps(committed))}
-        if not holes:
-            return
-        if any(previous.get(tp) == hole for tp, hole in holes.items()):
-            gc.collect()  # a delivery cancelled in a reference cycle leaves its message alive
-        in_flight = {(message.tp, message.offset) for message in list(self._unacked_messages)}
-        assigned = self.assignment()
-        for tp, hole in holes.items():
-            if (tp, hole) in in_flight or tp not in assigned:
-                continue
-            if previous.get(tp) != hole:
-                self._suspect_holes[tp] = hole
-                continue
-            logger.warning("record %s of %s was handed on but never finished, and the commit waits for it: "
-                           "reading the partition again from there", hole, tp)
-            await self.seek(tp, hole)
 
     def _received(self) -> tuple[dict[TP, int], dict[TP, int | None]]:
         """(highest offset handed out per partition, the same before the current record)."""

@@ -25,20 +25,8 @@ Changelog records dropped the same way
     took the partition over from it read an index naming versions its store never got (``the
     incidents table's index for 'afghanistan' names 'afghanistan|…|5', which is not in the
     table``: 16 incidents dropped, their articles folded into the wrong ones). After every fetch
-    :class:`stream.log_end.Consumer` seeks each partition back to the first record it did not
-    hand on (:func:`first_not_handed`), stream partitions too: their next record would
-    otherwise make the dropped ones a gap.
-
-Records handed on and never finished
-    Faust hands a record to an agent in a task it cancels when the flow stops (``wait_first``
-    with ``suspend_flow``), and then moves on: the record is neither processed nor
-    acknowledged, and only a rebalance's seek reads it again. With no rebalance the commit
-    waited for it for good (a chaos run's extractions partition 7 stuck at 350 while 380..432
-    were folded), and Faust's own rule let a commit pass it as soon as the record after it was
-    acknowledged (``min(acked) - committed > 1``: one missing record is allowed).
-    :class:`stream.log_end.Consumer` does not commit past the committed offset's own record
-    (:func:`head_missing`), and when that record is neither acknowledged nor in flight at two
-    commits in a row it reads the partition again from there (the replays fold to nothing).
+    :class:`stream.log_end.Consumer` seeks each changelog partition back to the first record
+    it did not hand on (:func:`first_not_handed`).
 
 Offset gaps Faust treats as acknowledged
     Faust's consumer commits the highest offset below which every record is acknowledged. A
@@ -108,9 +96,3 @@ def first_not_handed(fetched: list[int], last_handed: int | None) -> int | None:
         if last_handed is None or offset > last_handed:
             return offset
     return None
-
-
-def head_missing(first_acked: int, committed: int | None, *, covered: bool) -> bool:
-    """Whether the record at the committed offset (the next one to finish) is not acknowledged:
-    the first acknowledged offset is past it and no gap of missing offsets covers it."""
-    return committed is not None and first_acked > committed and not covered

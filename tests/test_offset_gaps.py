@@ -112,9 +112,10 @@ def test_first_record_not_handed_on(fetched: list[int], last_handed: int | None,
     assert log_end.offset_gaps.first_not_handed(fetched, last_handed) == expected
 
 
-def test_records_the_flow_dropped_are_read_again_where_the_partition_is_still_assigned() -> None:
+def test_changelog_records_the_flow_dropped_are_read_again_and_stream_records_left_to_faust() -> None:
     consumer = _consumer()
     changelog, stream_tp, gone = TP("incidents-changelog", 0), TP("articles", 0), TP("incidents-changelog", 1)
+    consumer.app = SimpleNamespace(tables=SimpleNamespace(changelog_topics={"incidents-changelog"}))
     consumer.assignment = lambda: {changelog, stream_tp}  # type: ignore[method-assign]
     sought: list[tuple[TP, int]] = []
 
@@ -123,59 +124,8 @@ def test_records_the_flow_dropped_are_read_again_where_the_partition_is_still_as
 
     consumer.seek = seek  # type: ignore[method-assign]
     fetched = {tp: [SimpleNamespace(offset=o) for o in (10, 11, 12)] for tp in (changelog, stream_tp, gone)}
-    asyncio.run(consumer._reread_dropped(fetched, {changelog: 10}))
-    assert sought == [(changelog, 11), (stream_tp, 10)]  # not the partition no longer assigned
+    asyncio.run(consumer._reread_dropped_changelog(fetched, {changelog: 10, stream_tp: 10}))
+    assert sought == [(changelog, 11)]  # not the stream partition, not one no longer assigned
     sought.clear()
-    asyncio.run(consumer._reread_dropped(fetched, {changelog: 12, stream_tp: 12}))
-    assert sought == []
-
-
-def test_no_commit_past_the_record_at_the_committed_offset() -> None:
-    consumer = _consumer()
-    consumer._acked = defaultdict(list)
-    consumer._acked_index = defaultdict(set)
-    tp = TP("tollwatch-extractions", 7)
-    consumer._committed_offset[tp] = 350
-    consumer._acked[tp].extend([351, 352])  # Faust's own rule would commit 353
-    consumer._acked_index[tp].update([351, 352])
-    assert consumer._new_offset(tp) is None
-    consumer._acked[tp].append(350)
-    consumer._acked_index[tp].add(350)
-    assert consumer._new_offset(tp) == 353
-    # a true gap of missing offsets still lets it through
-    consumer._committed_offset[tp] = 360
-    consumer._acked[tp].extend([362])
-    consumer._gap[tp].addi(360, 362)
-    assert consumer._new_offset(tp) == 363
-
-
-def test_a_record_handed_on_and_never_finished_is_read_again_at_the_second_commit() -> None:
-    consumer = _consumer()
-    consumer._acked = defaultdict(list)
-    consumer._unacked_messages = []  # a WeakSet of Faust messages in the worker
-    consumer.flow_active = True
-    tp = TP("tollwatch-extractions", 7)
-    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
-    sought: list[tuple[TP, int]] = []
-
-    async def seek(tp: TP, offset: int) -> None:
-        sought.append((tp, offset))
-
-    consumer.seek = seek  # type: ignore[method-assign]
-    consumer._committed_offset[tp] = 350
-    consumer._acked[tp].extend([380, 381])
-    in_flight = SimpleNamespace(tp=tp, offset=350)
-    consumer._unacked_messages.append(in_flight)
-    asyncio.run(consumer._repair_holes())
-    asyncio.run(consumer._repair_holes())
-    assert sought == []  # still being processed
-    consumer._unacked_messages.clear()
-    asyncio.run(consumer._repair_holes())
-    assert sought == []  # seen once: it may be on its way
-    asyncio.run(consumer._repair_holes())
-    assert sought == [(tp, 350)]
-    consumer.flow_active = False  # a rebalance: Faust seeks itself
-    sought.clear()
-    asyncio.run(consumer._repair_holes())
-    asyncio.run(consumer._repair_holes())
+    asyncio.run(consumer._reread_dropped_changelog(fetched, {changelog: 12}))
     assert sought == []
