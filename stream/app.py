@@ -40,7 +40,7 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import FutureMessage
 
-from stream import agents, log_end, metrics, timers, views
+from stream import agents, log_end, metrics, stream_acks, timers, views
 from stream.config import Settings
 from stream.incident_store import BookStore
 from stream.incidents import IncidentBook
@@ -177,6 +177,7 @@ def create_components(settings: Settings, *, prometheus: bool = True) -> Compone
         producer_max_request_size=MAX_TABLE_VALUE_BYTES,
         producer_max_batch_size=settings.producer_batch_bytes,  # see the setting: one busy partition
         consumer_max_fetch_size=8 * 1024 * 1024,
+        Stream=stream_acks.Stream,  # an event Faust skips in a rebalance is not acknowledged
     )
     metrics.initialise(package_version())
     if prometheus and settings.faust_metrics:

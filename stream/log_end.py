@@ -143,9 +143,8 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class Consumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with :class:`ConsumerThread`, offset gaps limited to offsets
-    never received, and changelog records it fetched but dropped read again
-    (:mod:`stream.offset_gaps`)."""
+    """Faust's aiokafka consumer with :class:`ConsumerThread`, and changelog records it fetched
+    but dropped read again (:mod:`stream.offset_gaps`)."""
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -179,32 +178,6 @@ class Consumer(faust_aiokafka.Consumer):
                 logger.info("%d record(s) of %s fetched from offset %d were not handed on (the flow stopped); "
                             "reading them again", records[-1].offset - first + 1, tp, first)
                 await self.seek(tp, first)
-
-    def _received(self) -> tuple[dict[TP, int], dict[TP, int | None]]:
-        """(highest offset handed out per partition, the same before the current record)."""
-        if not hasattr(self, "_highest_received"):
-            self._highest_received: dict[TP, int] = {}
-            self._received_before: dict[TP, int | None] = {}
-        return self._highest_received, self._received_before
-
-    def _to_message(self, tp: TP, record: Any) -> Any:
-        # Called by getmany for each record it yields, just before the drain loop checks that
-        # record for a gap: what was highest before it is what that check may trust.
-        highest, before = self._received()
-        seen = highest.get(tp)
-        before[tp] = seen
-        if seen is None or record.offset > seen:
-            highest[tp] = record.offset
-        return super()._to_message(tp, record)
-
-    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-        _, before = self._received()
-        missing = offset_gaps.missing_range(offset_from, offset_to, highest_received=before.get(tp))
-        if missing != (offset_from, offset_to - 1):
-            logger.info("offset gap %s..%s of %s narrowed to %s: offsets this worker received are "
-                        "acknowledged by their processing", offset_from, offset_to, tp, missing)
-        if missing is not None:
-            await super()._add_gap(tp, *missing)
 
 
 class Transport(faust_aiokafka.Transport):

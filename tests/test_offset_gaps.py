@@ -1,4 +1,4 @@
-"""Offset gaps Faust may acknowledge (stream/offset_gaps.py): only offsets never received."""
+"""Records Faust's consumer would skip (stream/offset_gaps.py, applied in stream/log_end.py)."""
 
 from __future__ import annotations
 
@@ -11,27 +11,10 @@ from faust.types import TP
 from intervaltree import IntervalTree
 
 from stream import log_end
-from stream.offset_gaps import missing_range
-
-
-def test_a_true_gap_is_kept_without_the_record_about_to_be_processed() -> None:
-    # read up to 10, the next record is 14: 11..13 do not exist (markers, compaction)
-    assert missing_range(11, 14, highest_received=10) == (11, 13)
-    assert missing_range(11, 14, highest_received=None) == (11, 13)
-
-
-def test_offsets_already_received_are_not_a_gap() -> None:
-    # Faust's read offset was reset to the committed 27 after 28..31 had been handed out
-    assert missing_range(28, 32, highest_received=31) is None
-    assert missing_range(28, 35, highest_received=31) == (32, 34)
-
-
-def test_a_gap_of_one_record_is_nothing() -> None:
-    assert missing_range(5, 5, highest_received=None) is None
 
 
 def _consumer() -> log_end.Consumer:
-    """The worker's consumer class with just the state its gap bookkeeping uses."""
+    """The worker's consumer class with just the state these tests use."""
     consumer = log_end.Consumer.__new__(log_end.Consumer)
     consumer._committed_offset = defaultdict(lambda: None)
     consumer._gap = defaultdict(IntervalTree)
@@ -39,32 +22,8 @@ def _consumer() -> log_end.Consumer:
     return consumer
 
 
-def _record(offset: int) -> SimpleNamespace:
-    return SimpleNamespace(topic="articles", partition=0, offset=offset, timestamp=None, timestamp_type=0,
-                           headers=None, key=None, value=b"{}", checksum=None, serialized_key_size=0,
-                           serialized_value_size=2)
-
-
-@pytest.mark.parametrize(("received", "gap", "expected"), [
-    ([27, 28, 29, 30, 31, 32], (28, 32), []),            # the read offset went back: nothing missing
-    ([10, 14], (11, 14), [(11, 14)]),                    # a true gap: 11..13 (end exclusive 14)
-    ([27, 28, 29, 30, 31, 35], (28, 35), [(32, 35)]),    # partly received
-])
-def test_the_worker_consumer_records_only_offsets_it_never_received(
-    received: list[int], gap: tuple[int, int], expected: list[tuple[int, int]]
-) -> None:
-    consumer = _consumer()
-    tp = TP("articles", 0)
-    for offset in received:
-        message = consumer._to_message(tp, _record(offset))
-        assert message.offset == offset
-    asyncio.run(consumer._add_gap(tp, *gap))
-    assert sorted((i.begin, i.end) for i in consumer._gap[tp]) == expected
-
-
-def test_the_app_uses_the_gap_safe_consumer() -> None:
+def test_the_app_uses_the_patched_consumer() -> None:
     assert log_end.Transport.Consumer is log_end.Consumer
-    assert log_end.Consumer._add_gap is not log_end.faust_aiokafka.Consumer._add_gap
 
 
 def test_partitions_nobody_committed_are_read_from_their_beginning() -> None:
@@ -129,3 +88,41 @@ def test_changelog_records_the_flow_dropped_are_read_again_and_stream_records_le
     sought.clear()
     asyncio.run(consumer._reread_dropped_changelog(fetched, {changelog: 12}))
     assert sought == []
+
+
+def test_an_event_the_stream_skips_is_not_acknowledged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stream/stream_acks.py: Faust acknowledges a skipped event even on a noack stream."""
+    from stream import stream_acks
+    from stream.app import create_components
+    from stream.config import Settings
+
+    app = create_components(Settings.from_env(bootstrap_servers="127.0.0.1:1"), prometheus=False).app
+    assert app.conf.Stream is stream_acks.Stream
+    acked: list[tuple[object, bool]] = []
+    skipped = object()
+
+    class Iterator:
+        def __init__(self, stream: object) -> None:
+            self.values = [("event-1", "value-1"), ("event-2", skipped)]
+
+        async def next(self) -> tuple[object, None]:
+            if not self.values:
+                raise StopAsyncIteration
+            event, value = self.values.pop(0)
+            stream.current_event = event
+            return value, None
+
+        def after(self, event: object, do_ack: bool, sensor_state: object) -> None:
+            acked.append((event, do_ack))
+
+    stream = app.stream([], enable_acks=True)
+    assert isinstance(stream, stream_acks.Stream)
+    stream._skipped_value = skipped
+
+    monkeypatch.setattr(stream_acks.faust_streams, "_CStreamIterator", Iterator)
+
+    async def run() -> list[object]:
+        return [value async for value in stream]
+
+    assert asyncio.run(run()) == ["value-1"]
+    assert acked == [("event-1", True), ("event-2", False)]  # Faust's own passes True for both
