@@ -5,17 +5,17 @@ The bug
     begun) or from an earlier group generation, and *acknowledges* it as it skips it (the
     ``do_ack or value is skipped_value`` in ``Stream._c_aiter``), even on a stream that acks by
     hand (``noack()``, as the fold does). For a partition the worker keeps across the
-    rebalance, the next commit then passes records that were never processed: in
-    ``tollwatch chaos --seed 7`` with a 5 ms fetch wait, the fold skipped extractions 498..501
-    of one partition around a rebalance, the commit went on to 502, and those articles' alerts
-    were lost (the next ones in the same country changed).
+    rebalance, the next commit then passes records that were never processed. In a traced
+    ``tollwatch chaos --seed 7`` run with a 5 ms fetch wait, a worker received extractions
+    498..501 of one partition around a rebalance, never folded them, and committed 502: those
+    articles' alerts were lost. This skip-and-acknowledge is the path in Faust that does that
+    (inferred from its code, not traced to the line).
 
 The fix
     :class:`Stream` (the app's ``Stream`` class, :func:`stream.app.create_components`) leaves a
-    skipped event unacknowledged. The commit then stops before it; the rebalance's seek to the
-    committed offsets reads it again, and without a rebalance :class:`stream.log_end.Consumer`
-    reads the partition again from a record neither acknowledged nor in flight
-    (:mod:`stream.offset_gaps`).
+    skipped event unacknowledged. The commit then stops before it, and the seek to the
+    committed offsets that follows every rebalance reads it again. Faust skips only while a
+    rebalance is under way (flow stopped, or a new generation), so such a seek always follows.
 """
 
 from __future__ import annotations
