@@ -53,7 +53,7 @@ ACTIVE_ENV = "TOLLWATCH_FETCH_ACTIVE_WAIT_MS"
 #: 106-170 ms to 32-38 ms on a quiet host (79 ms against 96-114 ms on a busier one), but
 #: ``tollwatch chaos --seed 7 --articles 3000 --kills 15 --rebalances 4`` fails in about half
 #: its runs with it: records arriving while Faust handles a rebalance are sometimes never folded
-#: (:mod:`stream.offset_gaps` has what was found and fixed, and what is left). The fixed wait
+#: (:mod:`stream.dropped_records` has what was found and fixed, and what is left). The fixed wait
 #: fails that run too, less often; until the race is found, the short wait is opt-in.
 DEFAULT_ACTIVE_MS = DEFAULT_MS
 #: How long after the last fetch that brought records the short wait stays on.

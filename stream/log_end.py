@@ -39,7 +39,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from kafka import KafkaConsumer
 
-from stream import offset_gaps
+from stream import dropped_records
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def fetched_ends_sync(probe: KafkaConsumer, listed: Mapping[Any, int], *,
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """Faust's aiokafka consumer thread with :func:`fetched_ends` under ``highwaters`` (table
     recovery's "read the changelog to here"), and stream partitions nobody committed read again
-    from their beginning when Faust seeks to the committed offsets (:mod:`stream.offset_gaps`)."""
+    from their beginning when Faust seeks to the committed offsets (:mod:`stream.dropped_records`)."""
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         return await self.call_thread(self._seek_to_committed_or_beginning)
@@ -111,7 +111,7 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer = self._ensure_consumer()
         committed: Mapping[TP, int | None] = await consumer.seek_to_committed()
         changelogs = self.app.tables.changelog_topics
-        rewind = offset_gaps.uncommitted_stream_partitions(committed, changelog_topics=changelogs)
+        rewind = dropped_records.uncommitted_stream_partitions(committed, changelog_topics=changelogs)
         if rewind:
             logger.debug("no committed offset for %s: reading them from their beginning", sorted(map(str, rewind)))
             await consumer.seek_to_beginning(*rewind)
@@ -144,7 +144,7 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 class Consumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer with :class:`ConsumerThread`, and changelog records it fetched
-    but dropped read again (:mod:`stream.offset_gaps`)."""
+    but dropped read again (:mod:`stream.dropped_records`)."""
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -173,7 +173,7 @@ class Consumer(faust_aiokafka.Consumer):
         for tp, records in fetched.items():
             if tp.topic not in changelogs or tp not in assigned or not records:
                 continue
-            first = offset_gaps.first_not_handed([record.offset for record in records], handed.get(tp))
+            first = dropped_records.first_not_handed([record.offset for record in records], handed.get(tp))
             if first is not None:
                 logger.info("%d record(s) of %s fetched from offset %d were not handed on (the flow stopped); "
                             "reading them again", records[-1].offset - first + 1, tp, first)

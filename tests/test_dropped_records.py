@@ -1,4 +1,4 @@
-"""Records Faust's consumer would skip (stream/offset_gaps.py, applied in stream/log_end.py)."""
+"""Records Faust's consumer would skip (stream/dropped_records.py, applied in stream/log_end.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_the_app_uses_the_patched_consumer() -> None:
 def test_partitions_nobody_committed_are_read_from_their_beginning() -> None:
     committed = {TP("tollwatch-extractions", 1): None, TP("tollwatch-extractions", 0): 0,
                  TP("articles", 0): 61, TP("tollwatch-incidents-changelog", 1): None}
-    rewind = log_end.offset_gaps.uncommitted_stream_partitions(
+    rewind = log_end.dropped_records.uncommitted_stream_partitions(
         committed, changelog_topics={"tollwatch-incidents-changelog"})
     assert rewind == [TP("tollwatch-extractions", 0), TP("tollwatch-extractions", 1)]
 
@@ -68,7 +68,7 @@ def test_the_consumer_thread_rewinds_uncommitted_stream_partitions_and_reports_w
     ([100, 105, 107], 101, 105),     # compacted changelog: the next record that exists
 ])
 def test_first_record_not_handed_on(fetched: list[int], last_handed: int | None, expected: int | None) -> None:
-    assert log_end.offset_gaps.first_not_handed(fetched, last_handed) == expected
+    assert log_end.dropped_records.first_not_handed(fetched, last_handed) == expected
 
 
 def test_changelog_records_the_flow_dropped_are_read_again_and_stream_records_left_to_faust() -> None:
