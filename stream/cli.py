@@ -180,7 +180,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"data_dir": _prepare_data_dir(Path(settings.data_dir))})
         if state_dir.open_state(Path(settings.data_dir)):
             _say(f"table state in {settings.data_dir} was left by a worker that did not stop cleanly (it can "
-                 "be ahead of the changelog): emptied; the tables are rebuilt from the changelog")
+                 "be ahead of the changelog): its table directories emptied; the tables are rebuilt from the changelog")
         _set_aside_stale_state(settings)
         created = ensure_topics(settings)
         if created:

@@ -16,8 +16,8 @@ Why
 What
     :func:`open_state` (before the worker starts) keeps the directory only if the last worker
     that used it stopped cleanly, which :func:`mark_clean_stop` records after Faust has flushed
-    its producer and closed its tables; otherwise it empties the directory and the tables are
-    rebuilt from the changelog, which every worker can read. The marker is removed at start, so
+    its producer and closed its tables; otherwise it empties the table directories and the tables
+    are rebuilt from the changelog, which every worker can read. The marker is removed at start, so
     a worker killed later leaves none. The cost is a full changelog read after a crash (the
     state of a clean restart is still reused).
 """
@@ -35,22 +35,19 @@ CLEAN_STOP_MARKER = "clean-stop"
 
 
 def open_state(data_dir: Path) -> bool:
-    """Make ``data_dir`` safe to start from; True when its contents were dropped (the last
-    worker using it did not stop cleanly)."""
+    """Make ``data_dir`` safe to start from; True when its table state was dropped (the last
+    worker using it did not stop cleanly). Only Faust's table directories (``v<N>/tables``) go:
+    anything else a user keeps there is not tollwatch's to delete."""
     marker = data_dir / CLEAN_STOP_MARKER
     if marker.exists():
         marker.unlink()
         return False
-    leftovers = sorted(data_dir.iterdir())
-    if not leftovers:
-        return False
-    for path in leftovers:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    logger.info("emptied %s (%d entries): the last worker using it did not stop cleanly", data_dir, len(leftovers))
-    return True
+    tables = sorted(path for path in data_dir.glob("v*/tables") if path.is_dir() and any(path.iterdir()))
+    for path in tables:
+        shutil.rmtree(path)
+    if tables:
+        logger.info("emptied %s: the last worker using it did not stop cleanly", ", ".join(map(str, tables)))
+    return bool(tables)
 
 
 def mark_clean_stop(data_dir: Path) -> None:

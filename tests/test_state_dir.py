@@ -15,8 +15,10 @@ def _fill(data_dir: Path) -> None:
 
 def test_state_left_by_a_killed_worker_is_emptied(tmp_path: Path) -> None:
     _fill(tmp_path)
+    (tmp_path / "notes.txt").write_text("not tollwatch's")
     assert open_state(tmp_path) is True
-    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path / "v1" / "tables").exists()
+    assert (tmp_path / "notes.txt").read_text() == "not tollwatch's"  # only Faust's table state goes
 
 
 def test_state_of_a_clean_stop_is_kept_and_the_marker_taken_away(tmp_path: Path) -> None:
