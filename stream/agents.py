@@ -20,13 +20,14 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import faust
 from faust.types import FutureMessage
 from pydantic import ValidationError
 
-from stream import metrics, outbox
+from stream import log_end, metrics, outbox
+from stream.dropped_records import InOrder, Verdict
 from stream.incident_store import SEPARATOR, alert_json, is_index_key
 from stream.incidents import IncidentBook, IncidentState, expire, fold, partition_key
 from stream.models import Alert
@@ -102,8 +103,14 @@ class IncidentAgents:
         self._outgoing: asyncio.Queue[_Outgoing] = asyncio.Queue()
 
     async def extract_articles(self, stream: faust.StreamT) -> None:
-        """articles -> extractions re-keyed by partition key (country), or the dead-letter topic."""
-        async for event in stream.events():
+        """articles -> extractions re-keyed by partition key (country), or the dead-letter topic.
+
+        Acked by hand so that a record :meth:`_in_order` holds back is not acknowledged."""
+        acking = stream.noack()  # type: ignore[attr-defined]  # on Stream, not in StreamT
+        order = InOrder()
+        async for event in acking.events():
+            if not await self._in_order(event, order):
+                continue
             message = event.message
             result = process_article(
                 event.value,
@@ -119,7 +126,23 @@ class IncidentAgents:
                 logger.warning("dead letter (%s) at %s:%s: %s", result.reason, message.partition,
                                message.offset, result.detail)
                 await self.topics.dead_letter.send(key=event.key, value=result.model_dump_json().encode())
+            await acking.ack(event)
             metrics.LAST_PROCESSED.set(time.time())
+
+    async def _in_order(self, event: faust.types.EventT, order: InOrder) -> bool:
+        """Whether to process ``event``: each partition's records are taken in offset order with
+        none missing; where some were dropped, the partition is read again from the first of
+        them, and this record waits for its turn (:class:`stream.dropped_records.InOrder`)."""
+        message = event.message
+        consumer = cast(log_end.Consumer, self.app.consumer)
+        verdict = order.decide(message.tp, message.offset, generation=message.generation_id,
+                                     committed=consumer.committed_offset)
+        if verdict is Verdict.REWIND:
+            metrics.REWINDS.labels(topic=message.topic).inc()
+            start = order.rewound_to(message.tp)
+            assert start is not None
+            await consumer.rewind(message.tp, start, fetched_to=message.offset)
+        return verdict is Verdict.PROCESS
 
     async def fold_incidents(self, stream: faust.StreamT) -> None:
         """extractions -> the country's IncidentBook in the table, and alerts.
@@ -133,8 +156,11 @@ class IncidentAgents:
         acking = stream.noack()  # type: ignore[attr-defined]  # on Stream, not in StreamT
         self._outgoing = asyncio.Queue()
         deliverer = asyncio.ensure_future(self._deliver_queued(acking, self._outgoing))
+        order = InOrder()
         try:
             async for event in acking.events():
+                if not await self._in_order(event, order):
+                    continue
                 self.incidents.take_sent()  # what earlier writes sent is not this record's
                 alerts, article_time = await self._fold_event(event)
                 written = self.incidents.take_sent()

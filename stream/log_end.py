@@ -30,6 +30,7 @@ The fix
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar, cast
@@ -143,11 +144,47 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class Consumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with :class:`ConsumerThread`, and changelog records it fetched
-    but dropped read again (:mod:`stream.dropped_records`)."""
+    """Faust's aiokafka consumer with :class:`ConsumerThread`, changelog records it fetched but
+    dropped read again, and stream partitions read again where an agent found records missing
+    (:mod:`stream.dropped_records`)."""
+
+    #: Partitions being read again (:meth:`rewind`): the offset sought to, the last one handed on.
+    _rewinding: dict[TP, tuple[int, int]]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._rewinding = {}
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def committed_offset(self, tp: TP) -> int | None:
+        """The offset this worker last committed or read from the group for ``tp`` (None for
+        none, or 0)."""
+        return self._committed_offset.get(tp)
+
+    async def rewind(self, tp: TP, offset: int, *, fetched_to: int) -> bool:
+        """Read ``tp`` again from ``offset``, where an agent found records missing before
+        ``fetched_to`` (which it was handed); False when ``tp`` is no longer assigned here.
+
+        Records already fetched past ``fetched_to`` are not handed on until ``offset`` comes
+        again: Faust would take them as read and drop the records sought back to as old. The
+        offset gaps Faust noted from ``offset`` on are forgotten: it fills a gap in as if
+        acknowledged, which would commit past records not processed yet.
+        """
+        if tp not in self.assignment():
+            return False
+        self._rewinding[tp] = (offset, fetched_to)
+        gaps = self._gap.get(tp)
+        if gaps:
+            gaps.chop(offset, sys.maxsize)
+        await self.seek(tp, offset)
+        return True
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._rewinding.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
 
     async def _wait_next_records(self, timeout: float) -> Any:
         records, active = await super()._wait_next_records(timeout)
@@ -156,7 +193,10 @@ class Consumer(faust_aiokafka.Consumer):
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
         handed: dict[TP, int] = {}
+        rewinding = self._rewinding
         async for tp, message in super().getmany(timeout):
+            if rewinding and not dropped_records.hand_on(rewinding, tp, message.offset):
+                continue
             handed[tp] = message.offset
             yield tp, message
         fetched, self._fetched_batch = getattr(self, "_fetched_batch", None), None

@@ -30,6 +30,13 @@ DEAD_LETTERS = Counter(
     "tollwatch_dead_letters", "Messages sent to the dead-letter topic, by reason.", ["reason"],
     registry=REGISTRY,
 )
+REWINDS = Counter(
+    "tollwatch_rewinds",
+    "Times an agent found records of a partition missing (fetched and dropped by the consumer "
+    "around a rebalance) and read the partition again from the first of them, by topic.",
+    ["topic"],
+    registry=REGISTRY,
+)
 EXTRACTION_SECONDS = Histogram(
     "tollwatch_extraction_seconds", "Time to extract one article.",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),

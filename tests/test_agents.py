@@ -147,6 +147,33 @@ def test_extract_dead_letters_bad_input() -> None:
     run(test)
 
 
+def test_records_missing_before_an_article_are_read_again_before_it_is_extracted() -> None:
+    """The consumer dropped records 1 and 2 (stream/dropped_records.py): record 3 is not extracted
+    nor acknowledged; the partition is sought back to 1, and 1, 2, 3 are extracted in order."""
+
+    async def test(components: Components) -> None:
+        assert components.agents is not None
+        rewind = mock.AsyncMock(return_value=True)
+        with recording_sends(components) as sent, \
+                mock.patch.object(components.app.consumer, "rewind", new=rewind):
+            async with components.agents[0].test_context() as agent:
+                await agent.put(article("m0", MOSUL, "2025-03-02T10:00:00Z"), key=b"m0")
+                agent.sent_offset = 3
+                held = await agent.put(article("m3", MOSUL, "2025-03-02T10:00:00Z"), key=b"m3")
+                assert not held.message.acked
+                assert [json.loads(v)["extraction"]["id"] for _, v in sent[components.settings.topic_extractions]] == ["m0"]
+                [(tp, start), kwargs] = rewind.await_args
+                assert (tp.partition, start, kwargs) == (0, 1, {"fetched_to": 3})
+                agent.sent_offset = 1
+                for name in ("m1", "m2", "m3"):
+                    await agent.put(article(name, MOSUL, "2025-03-02T10:00:00Z"), key=name.encode())
+        ids = [json.loads(v)["extraction"]["id"] for _, v in sent[components.settings.topic_extractions]]
+        assert ids == ["m0", "m1", "m2", "m3"]
+        assert metrics.REGISTRY.get_sample_value("tollwatch_rewinds_total", {"topic": tp.topic}) >= 1
+
+    run(test)
+
+
 def test_both_agents_stamp_the_time_of_their_last_message() -> None:
     """What the stream benchmark ends a pass at (and a dashboard reads as freshness): set after
     an article extracted, one dead-lettered, and an extraction folded."""
