@@ -137,7 +137,7 @@ class InOrder:
             return Verdict.PROCESS
         if offset < position.expected:
             return Verdict.SKIP
-        logger.warning("%s: record %d arrived while %d was expected (%d record(s) fetched and dropped); "
+        logger.warning("%s: record %d arrived while %d was expected (%d missing, dropped by the consumer); "
                        "reading the partition again from %d", tp, offset, position.expected,
                        offset - position.expected, position.expected)
         position.rewound_to, position.trigger = position.expected, offset

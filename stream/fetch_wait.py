@@ -25,7 +25,7 @@ rest of that wait, on every hop (about half the wait per hop on average). A shor
 time costs an idle worker and broker a fetch round trip every few milliseconds (measured idle,
 30 s: 5 ms took 13.5 % of a core in the worker and 19.9 % in tansu, against 4.7 % and 9.5 %
 with 20 ms), so the wait can adapt (:class:`AdaptiveWait`): ``TOLLWATCH_FETCH_ACTIVE_WAIT_MS``
-(default :data:`DEFAULT_ACTIVE_MS`, the idle wait: off) from a fetch that brought records until
+(default :data:`DEFAULT_ACTIVE_MS`) from a fetch that brought records until
 :data:`ACTIVE_HOLD_SECONDS` pass without any, then ``TOLLWATCH_FETCH_MAX_WAIT_MS`` again. The
 first article after a quiet spell pays the long wait on its first hop only: the fetch that
 brings it switches to the short wait before its extraction is read. A Kafka broker answers
@@ -49,13 +49,12 @@ ENV = "TOLLWATCH_FETCH_MAX_WAIT_MS"
 DEFAULT_MS = 20
 _FAUST_MS = 1500
 ACTIVE_ENV = "TOLLWATCH_FETCH_ACTIVE_WAIT_MS"
-#: Off by default (the idle wait: one fixed wait). 5 ms took the ``--rate 100`` p99 from
-#: 106-170 ms to 32-38 ms on a quiet host (79 ms against 96-114 ms on a busier one), but
-#: ``tollwatch chaos --seed 7 --articles 3000 --kills 15 --rebalances 4`` fails in about half
-#: its runs with it: records arriving while Faust handles a rebalance are sometimes never folded
-#: (:mod:`stream.dropped_records` has what was found and fixed, and what is left). The fixed wait
-#: fails that run too, less often; until the race is found, the short wait is opt-in.
-DEFAULT_ACTIVE_MS = DEFAULT_MS
+#: 5 ms took the ``--rate 100`` p99 from 106-170 ms to 32-38 ms on a quiet host (79 ms against
+#: 96-114 ms on a busier one). It was opt-in while ``tollwatch chaos --seed 7 --articles 3000
+#: --kills 15 --rebalances 4`` failed in about half its runs with it (and in some with the fixed
+#: wait): records fetched and dropped by the consumer around a rebalance, found and read again
+#: since by :class:`stream.dropped_records.InOrder`.
+DEFAULT_ACTIVE_MS = 5
 #: How long after the last fetch that brought records the short wait stays on.
 ACTIVE_HOLD_SECONDS = 1.0
 BACKOFF_ENV = "TOLLWATCH_PREFETCH_BACKOFF_MS"

@@ -41,7 +41,7 @@ def test_worker_consumer_gets_the_wait() -> None:
     [
         (fetch_wait.wait_ms, fetch_wait.ENV, fetch_wait.DEFAULT_MS, 5),
         (fetch_wait.backoff_ms, fetch_wait.BACKOFF_ENV, fetch_wait.DEFAULT_BACKOFF_MS, 100),
-        (fetch_wait.active_ms, fetch_wait.ACTIVE_ENV, fetch_wait.DEFAULT_ACTIVE_MS, 5),
+        (fetch_wait.active_ms, fetch_wait.ACTIVE_ENV, fetch_wait.DEFAULT_ACTIVE_MS, 7),
     ],
 )
 def test_milliseconds_from_environment(read: Callable[[dict[str, str]], int], name: str, default: int,
