@@ -136,7 +136,7 @@ class IncidentAgents:
         message = event.message
         consumer = cast(log_end.Consumer, self.app.consumer)
         verdict = order.decide(message.tp, message.offset, generation=message.generation_id,
-                                     committed=consumer.committed_offset)
+                               committed=consumer.committed_offset)
         if verdict is Verdict.REWIND:
             metrics.REWINDS.labels(topic=message.topic).inc()
             start = order.rewound_to(message.tp)
